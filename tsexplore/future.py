@@ -1,0 +1,390 @@
+"""Futures, promises and the shared background runtime.
+
+TensorStore's API is future-based.  One background asyncio loop per process (the *I/O loop*)
+orchestrates requests; CPU work (decode, encode, large copies) runs in a thread pool.  A
+:class:`Future` is thread-safe: ``result()`` blocks the calling thread (never the I/O loop, so a
+notebook's own running asyncio loop cannot deadlock it), and ``await fut`` works in any loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any, Generic, TypeVar, cast, overload
+
+__all__ = [
+    "Future",
+    "Promise",
+    "cpu_pool",
+    "io_loop",
+    "io_pool",
+    "on_io_loop",
+    "run_blocking",
+    "spawn",
+]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class Future(Generic[T]):
+    """The result of an asynchronous operation, like ``tensorstore.Future``.
+
+    ``Future(value)`` gives a ready future; ``Future(other)`` adopts another ``Future``, an
+    ``asyncio``/``concurrent`` future or a coroutine (which runs on the I/O loop).
+    """
+
+    __slots__ = ("__weakref__", "_callbacks", "_cancel_hook", "_cond", "_exception", "_result", "_state")
+
+    def __init__(self, future_like: Any) -> None:
+        self._init()
+        if isinstance(future_like, Future):
+            _link(future_like, self)
+        elif inspect.iscoroutine(future_like):
+            _adopt_concurrent(self, asyncio.run_coroutine_threadsafe(future_like, io_loop()))
+        elif isinstance(future_like, concurrent.futures.Future):
+            _adopt_concurrent(self, future_like)
+        elif isinstance(future_like, asyncio.Future):
+            _adopt_asyncio(self, future_like)
+        else:
+            self._set(future_like, None)
+
+    @classmethod
+    def pending(cls) -> Future[Any]:
+        """A new, not yet completed future (engine use; users get one from ``Promise.new()``)."""
+        fut: Future[Any] = cls.__new__(cls)
+        fut._init()
+        return fut
+
+    def _init(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._state = "pending"  # pending | done | cancelled
+        self._result: Any = None
+        self._exception: BaseException | None = None
+        self._callbacks: list[Callable[[Future[T]], object]] = []
+        self._cancel_hook: Callable[[], object] | None = None
+
+    # -- completion (used by Promise and by the runtime) -------------------------------------
+    def _set(self, result: Any, exception: BaseException | None, state: str = "done") -> bool:
+        with self._cond:
+            if self._state != "pending":
+                return False
+            self._result, self._exception, self._state = result, exception, state
+            callbacks, self._callbacks = self._callbacks, []
+            self._cancel_hook = None
+            self._cond.notify_all()
+        for cb in callbacks:
+            _run_callback(cb, self)
+        return True
+
+    # -- public API ---------------------------------------------------------------------------
+    def done(self) -> bool:
+        return self._state != "pending"
+
+    def cancelled(self) -> bool:
+        return self._state == "cancelled"
+
+    def cancel(self) -> bool:
+        """Cancel if not yet done; returns whether the future is now cancelled."""
+        with self._cond:
+            hook = self._cancel_hook if self._state == "pending" else None
+        if not self._set(None, None, "cancelled"):
+            return self._state == "cancelled"
+        if hook is not None:
+            hook()
+        return True
+
+    def force(self) -> None:
+        """Start deferred work.  Work starts eagerly here, so this does nothing."""
+
+    def _wait(self, timeout: float | None, deadline: float | None) -> None:
+        if self._state != "pending":
+            return
+        if timeout is None and deadline is not None:
+            timeout = max(0.0, deadline - time.time())
+        elif timeout is not None and deadline is not None:
+            timeout = min(timeout, max(0.0, deadline - time.time()))
+        if on_io_loop():
+            raise RuntimeError(
+                "Future.result() called on the tsexplore I/O loop thread while the future is pending; "
+                "use 'await' there"
+            )
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._state != "pending", timeout):
+                raise TimeoutError()
+
+    def result(self, timeout: float | None = None, deadline: float | None = None) -> T:
+        self._wait(timeout, deadline)
+        if self._state == "cancelled":
+            raise asyncio.CancelledError()
+        if self._exception is not None:
+            raise self._exception
+        return cast(T, self._result)
+
+    def exception(self, timeout: float | None = None, deadline: float | None = None) -> BaseException | None:
+        self._wait(timeout, deadline)
+        if self._state == "cancelled":
+            raise asyncio.CancelledError()
+        return self._exception
+
+    def add_done_callback(self, callback: Callable[[Future[T]], object]) -> None:
+        with self._cond:
+            if self._state == "pending":
+                self._callbacks.append(callback)
+                return
+        _run_callback(callback, self)
+
+    def remove_done_callback(self, callback: Callable[[Future[T]], object]) -> int:
+        with self._cond:
+            before = len(self._callbacks)
+            self._callbacks = [cb for cb in self._callbacks if cb != callback]
+            return before - len(self._callbacks)
+
+    def __await__(self) -> Generator[Any, None, T]:
+        if self._state == "pending":
+            loop = asyncio.get_running_loop()
+            waiter: asyncio.Future[None] = loop.create_future()
+
+            def wake(_: Future[T]) -> None:
+                def settle() -> None:
+                    if not waiter.done():
+                        waiter.set_result(None)
+
+                loop.call_soon_threadsafe(settle)
+
+            self.add_done_callback(wake)
+            try:
+                yield from waiter.__await__()
+            except asyncio.CancelledError:
+                self.cancel()
+                raise
+        return self.result()
+
+    # -- helpers for the engine ---------------------------------------------------------------
+    def then(self, fn: Callable[[T], U]) -> Future[U]:
+        """A future of ``fn(result)``, run on the completing thread (keep ``fn`` cheap)."""
+        out: Future[U] = Future.pending()
+
+        def chain(f: Future[T]) -> None:
+            if f.cancelled():
+                out.cancel()
+                return
+            exc = f._exception
+            if exc is not None:
+                out._set(None, exc)
+                return
+            try:
+                out._set(fn(f._result), None)
+            except BaseException as e:
+                out._set(None, e)
+
+        self.add_done_callback(chain)
+        out._cancel_hook = self.cancel
+        return out
+
+    def __repr__(self) -> str:
+        return f"<tsexplore.Future object at {id(self):#x}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import future_bundle
+
+        return future_bundle(self)
+
+
+class Promise(Generic[T]):
+    """The producer side of a :class:`Future`; ``Promise.new()`` returns ``(promise, future)``."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self, future: Future[T]) -> None:
+        self._future = future
+
+    @staticmethod
+    def new() -> tuple[Promise[Any], Future[Any]]:
+        fut: Future[Any] = Future.pending()
+        return Promise(fut), fut
+
+    def set_result(self, result: T) -> None:
+        self._future._set(result, None)
+
+    def set_exception(self, exception: BaseException) -> None:
+        self._future._set(None, exception)
+
+    def __repr__(self) -> str:
+        return f"<tsexplore.Promise object at {id(self):#x}>"
+
+
+def _run_callback(cb: Callable[[Future[Any]], object], fut: Future[Any]) -> None:
+    # User callbacks must never run on the I/O loop: one that blocks on another future would
+    # stall every request in flight.  Hand them to the callback pool instead.
+    if on_io_loop():
+        _callback_pool().submit(_call_logged, cb, fut)
+    else:
+        _call_logged(cb, fut)
+
+
+def _call_logged(cb: Callable[[Future[Any]], object], fut: Future[Any]) -> None:
+    try:
+        cb(fut)
+    except Exception:  # a callback's failure must not break the future; report it like asyncio does
+        import logging
+
+        logging.getLogger("tsexplore").exception("exception in Future done callback %r", cb)
+
+
+def _link(src: Future[Any], dst: Future[Any]) -> None:
+    def copy(f: Future[Any]) -> None:
+        if f.cancelled():
+            dst.cancel()
+        else:
+            dst._set(f._result, f._exception)
+
+    dst._cancel_hook = src.cancel
+    src.add_done_callback(copy)
+
+
+def _adopt_concurrent(dst: Future[Any], cf: concurrent.futures.Future[Any]) -> None:
+    def copy(f: concurrent.futures.Future[Any]) -> None:
+        if f.cancelled():
+            dst.cancel()
+            return
+        exc = f.exception()
+        if isinstance(exc, asyncio.CancelledError):
+            dst.cancel()
+        elif exc is not None:
+            dst._set(None, exc)
+        else:
+            dst._set(f.result(), None)
+
+    dst._cancel_hook = cf.cancel
+    cf.add_done_callback(copy)
+
+
+def _adopt_asyncio(dst: Future[Any], af: asyncio.Future[Any]) -> None:
+    loop = af.get_loop()
+
+    def copy(f: asyncio.Future[Any]) -> None:
+        if f.cancelled():
+            dst.cancel()
+        elif f.exception() is not None:
+            dst._set(None, f.exception())
+        else:
+            dst._set(f.result(), None)
+
+    dst._cancel_hook = lambda: loop.call_soon_threadsafe(af.cancel)
+    loop.call_soon_threadsafe(af.add_done_callback, copy)
+
+
+# ---------------------------------------------------------------------------------------------
+# The runtime: one I/O loop thread and two pools, created on first use (fork-safe).
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_thread: threading.Thread | None = None
+_pools: dict[str, concurrent.futures.ThreadPoolExecutor] = {}
+_pid = os.getpid()
+
+
+def _reset_after_fork() -> None:
+    global _loop, _loop_thread, _pid, _lock
+    _loop, _loop_thread, _pid = None, None, os.getpid()
+    _pools.clear()
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def io_loop() -> asyncio.AbstractEventLoop:
+    """The process-wide background event loop that runs all I/O coroutines."""
+    global _loop, _loop_thread
+    loop = _loop
+    if loop is not None:
+        return loop
+    with _lock:
+        if _loop is None:
+            new_loop = asyncio.new_event_loop()
+            started = threading.Event()
+
+            def run() -> None:
+                asyncio.set_event_loop(new_loop)
+                new_loop.call_soon(started.set)
+                new_loop.run_forever()
+
+            thread = threading.Thread(target=run, name="tsexplore-io", daemon=True)
+            thread.start()
+            started.wait()
+            _loop, _loop_thread = new_loop, thread
+        return _loop
+
+
+def on_io_loop() -> bool:
+    """Whether the calling thread is the I/O loop's thread."""
+    return _loop_thread is not None and threading.current_thread() is _loop_thread
+
+
+def _pool(name: str, workers: int) -> concurrent.futures.ThreadPoolExecutor:
+    pool = _pools.get(name)
+    if pool is None:
+        with _lock:
+            pool = _pools.get(name)
+            if pool is None:
+                pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix=f"tsexplore-{name}")
+                _pools[name] = pool
+    return pool
+
+
+def cpu_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """Shared pool for decode/encode/copy work (``data_copy_concurrency: shared`` = core count)."""
+    return _pool("cpu", max(1, os.cpu_count() or 1))
+
+
+def io_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """Shared pool for blocking file I/O (``file_io_concurrency: shared``, tensorstore's default 64)."""
+    return _pool("io", 64)
+
+
+def _callback_pool() -> concurrent.futures.ThreadPoolExecutor:
+    return _pool("callbacks", 4)
+
+
+def spawn(coro: Coroutine[Any, Any, T] | Awaitable[T]) -> Future[T]:
+    """Run ``coro`` on the I/O loop and return a :class:`Future` of its result."""
+
+    async def wrap() -> T:
+        return await coro
+
+    target = coro if inspect.iscoroutine(coro) else wrap()
+    out: Future[T] = Future.pending()
+    _adopt_concurrent(out, asyncio.run_coroutine_threadsafe(target, io_loop()))
+    return out
+
+
+async def run_blocking(
+    fn: Callable[..., T], *args: Any, pool: concurrent.futures.Executor | None = None
+) -> T:
+    """Await ``fn(*args)`` run in ``pool`` (default: the CPU pool) from a coroutine."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool or cpu_pool(), fn, *args)
+
+
+@overload
+def ready(value: T) -> Future[T]: ...
+@overload
+def ready(value: None = None) -> Future[None]: ...
+def ready(value: Any = None) -> Future[Any]:
+    """A future that is already done with ``value``."""
+    return Future(value)
+
+
+def failed(exc: BaseException) -> Future[Any]:
+    """A future that is already done with ``exc``."""
+    fut: Future[Any] = Future.pending()
+    fut._set(None, exc)
+    return fut

@@ -1,0 +1,1 @@
+"""Explorer widgets on standard ipywidgets: each a plain-Python model plus a thin view."""
