@@ -20,6 +20,7 @@ from typing import Any
 
 from . import status
 from .jsonb import ObjectReader, dump_compact, expect_bool, expect_object, expect_string
+from .unit import c_hex_escape
 
 __all__ = [
     "CachePool",
@@ -449,22 +450,7 @@ _register_builtins()
 
 
 def _py_string(s: str) -> str:
-    out = []
-    for ch in s:
-        o = ord(ch)
-        if ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch in "\\'\"":
-            out.append("\\" + ch)
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\{o:03o}")
-        else:
-            out.append(ch)
-    return "'" + "".join(out) + "'"
+    return "'" + c_hex_escape(s) + "'"
 
 
 def _number_text(value: Any) -> str:
@@ -549,9 +535,14 @@ def _parse_entry(ident: str, kind: ResourceKind, value: Any) -> Any:
     if isinstance(value, str):
         target = _split_identifier(value)
         if target is None or target[1] is not kind:
+            try:
+                kind.parse(value)
+                detail = f"Expected object, but received: {json.dumps(value)}"
+            except status.StatusError as e:
+                detail = e.message
             raise status.invalid_argument(
-                f"Invalid spec or reference to {json.dumps(kind.name)} resource: {json.dumps(value)} "
-                f"(Expected object, but received: {json.dumps(value)})"
+                f"Invalid spec or reference to {json.dumps(kind.name)} resource: "
+                f"{json.dumps(value)} ({detail})"
             )
         return _Ref(value)
     return kind.parse(value)
@@ -775,9 +766,7 @@ class Context:
         if isinstance(entry, _Ref):
             link = (ident, str(entry))
             if any(i == ident for i, _ in chain):
-                cycle = chain[[i for i, _ in chain].index(ident) :]
-                text = " -> ".join(f"{json.dumps(a)}:{json.dumps(b)}" for a, b in cycle)
-                raise status.invalid_argument(f"Context resource reference cycle: {text}")
+                raise _cycle_error(dict(chain), ident)
             res = self._lookup(str(entry), [*chain, link])
         else:
             res = _ContextResource._make(kind, kind.parse(kind.default_spec) if entry is None else entry)
@@ -803,6 +792,26 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<tsexplore.Context object at {id(self):#x}>"
+
+
+def _cycle_error(blocked_on: dict[str, str], waited: str) -> status.StatusError:
+    """tensorstore's cycle message: Brent's algorithm from the awaited node picks the start."""
+    power = lam = 1
+    tortoise, hare = waited, blocked_on.get(waited)
+    while hare is not None and hare != tortoise:
+        if power == lam:
+            tortoise, power, lam = hare, power * 2, 0
+        hare = blocked_on.get(hare)
+        lam += 1
+    start = tortoise if hare is None else hare
+    parts, node = [], start
+    while True:
+        target = blocked_on[node]
+        parts.append(f"{json.dumps(node)}:{json.dumps(target)}")
+        node = target
+        if node == start:
+            break
+    return status.invalid_argument("Context resource reference cycle: " + " -> ".join(parts))
 
 
 def _restore_context(
