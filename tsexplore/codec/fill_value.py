@@ -1,0 +1,235 @@
+"""Fill value JSON for zarr v2 (``.zarray``) and zarr v3 (``zarr.json``), as tensorstore reads and writes it.
+
+v3 floats are numbers, ``"NaN"``/``"Infinity"``/``"-Infinity"``, or a hex bit pattern such as
+``"0x7fc00001"`` (written only for non-canonical NaNs); complex values are ``[re, im]``.  v2 allows
+``null`` (no fill value), writes every NaN as ``"NaN"``, and stores byte strings and structured
+values as base64 of the stored bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import status
+from ..jsonb import dump_compact
+from .dtypes import V2DType
+
+__all__ = ["decode_v2_fill_value", "decode_v3_fill_value", "encode_v2_fill_value", "encode_v3_fill_value"]
+
+_SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _uint_for(dt: np.dtype[Any]) -> np.dtype[Any]:
+    return np.dtype(f"<u{dt.itemsize}")
+
+
+def _is_float(dt: np.dtype[Any]) -> bool:
+    # ml_dtypes floats report kind 'V'; treat anything numpy can take a float as float
+    return dt.kind == "f" or (dt.kind == "V" and dt.names is None and dt.itemsize <= 2 and _accepts_float(dt))
+
+
+def _accepts_float(dt: np.dtype[Any]) -> bool:
+    try:
+        np.array(1.5, dtype=dt)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _int_range(dt: np.dtype[Any]) -> tuple[int, int]:
+    info = np.iinfo(dt)
+    return int(info.min), int(info.max)
+
+
+def _is_int_json(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, float) and value.is_integer()
+    )
+
+
+# ---------------------------------------------------------------------------------------- zarr v3
+
+
+def _decode_v3_float(value: Any, dt: np.dtype[Any]) -> np.ndarray[Any, Any]:
+    if isinstance(value, str):
+        if value in _SPECIAL:
+            return np.array(_SPECIAL[value], dtype=dt)
+        if value.startswith("0x"):
+            try:
+                bits = int(value[2:], 16)
+            except ValueError:
+                bits = -1
+            if 0 <= bits < (1 << (8 * dt.itemsize)):
+                return np.array(bits, dtype=_uint_for(dt)).astype(_uint_for(dt).newbyteorder("=")).view(dt)
+        raise status.invalid_argument(
+            f'Expected "Infinity", "-Infinity", "NaN", or hex string, but received: {dump_compact(value)}'
+        )
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise status.invalid_argument(f"Expected floating-point number, but received: {dump_compact(value)}")
+    with np.errstate(over="ignore"):
+        return np.array(float(value), dtype=dt)
+
+
+def decode_v3_fill_value(value: Any, dtype: Any) -> np.ndarray[Any, Any]:
+    """A 0-d native-order array for a zarr v3 ``fill_value`` of ``dtype``."""
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        if not isinstance(value, bool):
+            raise status.invalid_argument(f"Expected boolean, but received: {dump_compact(value)}")
+        return np.array(value, dtype=dt)
+    if dt.kind in "iu":
+        lo, hi = _int_range(dt)
+        if not _is_int_json(value) or not lo <= int(value) <= hi:
+            raise status.invalid_argument(
+                f"Expected integer in the range [{lo}, {hi}], but received: {dump_compact(value)}"
+            )
+        return np.array(int(value), dtype=dt)
+    if dt.kind == "c":
+        if not isinstance(value, list):
+            raise status.invalid_argument(f"Expected array, but received: {dump_compact(value)}")
+        if len(value) != 2:
+            raise status.invalid_argument(f"Array has length {len(value)} but should have length 2")
+        part = np.dtype(f"f{dt.itemsize // 2}")
+        comps = []
+        for i, v in enumerate(value):
+            try:
+                comps.append(_decode_v3_float(v, part))
+            except status.StatusError as e:
+                raise status.invalid_argument(f"Error parsing value at position {i}: {e.message}") from None
+        out = np.zeros((), dtype=dt)
+        out.real, out.imag = comps
+        return out
+    if _is_float(dt):
+        return _decode_v3_float(value, dt)
+    raise status.invalid_argument(f"Unsupported fill value data type: {dt}")
+
+
+def _encode_v3_float(x: np.ndarray[Any, Any]) -> Any:
+    f = float(x)
+    if math.isnan(f):
+        canonical = np.array(np.nan, dtype=x.dtype).tobytes()
+        if x.tobytes() == canonical:
+            return "NaN"
+        bits = int(np.frombuffer(x.tobytes(), dtype=_uint_for(x.dtype).newbyteorder("="))[0])
+        return f"0x{bits:0{2 * x.dtype.itemsize}x}"
+    if math.isinf(f):
+        return "Infinity" if f > 0 else "-Infinity"
+    return f
+
+
+def encode_v3_fill_value(value: Any, dtype: Any) -> Any:
+    """The JSON tensorstore writes into ``zarr.json`` for ``value`` cast to ``dtype``."""
+    dt = np.dtype(dtype)
+    x = np.asarray(value).astype(dt.newbyteorder("=") if dt.byteorder in "<>" else dt).reshape(())
+    if dt.kind == "b":
+        return bool(x)
+    if dt.kind in "iu":
+        return int(x)
+    if dt.kind == "c":
+        return [_encode_v3_float(np.array(x.real)), _encode_v3_float(np.array(x.imag))]
+    if _is_float(dt):
+        return _encode_v3_float(x)
+    raise status.invalid_argument(f"Unsupported fill value data type: {dt}")
+
+
+# ---------------------------------------------------------------------------------------- zarr v2
+
+
+def _decode_v2_float(value: Any, dt: np.dtype[Any]) -> np.ndarray[Any, Any]:
+    if isinstance(value, str):
+        if value in _SPECIAL:
+            return np.array(_SPECIAL[value], dtype=dt)
+        try:
+            f = float.fromhex(value) if value.lower().lstrip("+-").startswith("0x") else float(value)
+        except ValueError:
+            raise status.invalid_argument(f"Invalid floating-point value: {dump_compact(value)}") from None
+        with np.errstate(over="ignore"):
+            return np.array(f, dtype=dt)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise status.invalid_argument(f"Expected number, but received: {dump_compact(value)}")
+    with np.errstate(over="ignore"):
+        return np.array(float(value), dtype=dt)
+
+
+def decode_v2_fill_value(value: Any, dtype: V2DType) -> np.ndarray[Any, Any] | None:
+    """The fill value of a ``.zarray`` (``None`` for ``null``), in native byte order.
+
+    Plain dtypes give a 0-d array; ``|S``/``|V`` give an array of ``inner_shape``; structured
+    dtypes give a 0-d structured array.
+    """
+    if value is None:
+        return None
+    dt = dtype.native
+    if dtype.has_fields or dtype.inner_shape:
+        if not isinstance(value, str):
+            raise status.invalid_argument(f"Expected string, but received: {dump_compact(value)}")
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            bad = dump_compact(value)
+            raise status.invalid_argument(f"Invalid base64-encoded fill value: {bad}") from None
+        stored = np.dtype((dtype.numpy, dtype.inner_shape)) if dtype.inner_shape else dtype.numpy
+        if len(raw) != stored.itemsize:
+            raise status.invalid_argument(
+                f"Expected {stored.itemsize} base64-encoded bytes, but received {len(raw)} bytes: "
+                + dump_compact(value)
+            )
+        arr = np.frombuffer(raw, dtype=dtype.numpy).reshape(dtype.inner_shape).astype(dt)
+        return arr
+    if dt.kind == "b":
+        if not isinstance(value, bool):
+            raise status.invalid_argument(f"Expected boolean, but received: {dump_compact(value)}")
+        return np.array(value, dtype=dt)
+    if dt.kind in "iu":
+        lo, hi = _int_range(dt)
+        if not _is_int_json(value):
+            what = "64-bit signed integer" if dt.kind == "i" else "64-bit unsigned integer"
+            raise status.invalid_argument(f"Expected {what}, but received: {dump_compact(value)}")
+        if not lo <= int(value) <= hi:
+            raise status.invalid_argument(
+                f"Expected integer in the range [{lo}, {hi}], but received: {dump_compact(value)}"
+            )
+        return np.array(int(value), dtype=dt)
+    if dt.kind == "c":
+        if not isinstance(value, list):
+            raise status.invalid_argument(f"Expected array, but received: {dump_compact(value)}")
+        if len(value) != 2:
+            raise status.invalid_argument(f"Array has length {len(value)} but should have length 2")
+        part = np.dtype(f"f{dt.itemsize // 2}")
+        out = np.zeros((), dtype=dt)
+        out.real, out.imag = (_decode_v2_float(v, part) for v in value)
+        return out
+    return _decode_v2_float(value, dt)
+
+
+def _encode_v2_float(x: np.ndarray[Any, Any]) -> Any:
+    f = float(x)
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "Infinity" if f > 0 else "-Infinity"
+    return f
+
+
+def encode_v2_fill_value(value: Any, dtype: V2DType) -> Any:
+    """The ``.zarray`` ``fill_value`` JSON tensorstore writes (``None`` -> ``null``)."""
+    if value is None:
+        return None
+    dt = dtype.native
+    if dtype.has_fields or dtype.inner_shape:
+        arr = np.asarray(value).astype(dtype.numpy)
+        arr = np.broadcast_to(arr, dtype.inner_shape) if dtype.inner_shape else arr.reshape(())
+        return base64.b64encode(np.ascontiguousarray(arr).tobytes()).decode("ascii")
+    x = np.asarray(value).astype(dt).reshape(())
+    if dt.kind == "b":
+        return bool(x)
+    if dt.kind in "iu":
+        return int(x)
+    if dt.kind == "c":
+        return [_encode_v2_float(np.array(x.real)), _encode_v2_float(np.array(x.imag))]
+    return _encode_v2_float(x)
