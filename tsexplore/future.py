@@ -41,12 +41,13 @@ class Future(Generic[T]):
 
     __slots__ = ("__weakref__", "_callbacks", "_cancel_hook", "_cond", "_exception", "_result", "_state")
 
-    def __init__(self, future_like: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        future_like, loop = _future_args(args, kwargs)
         self._init()
         if isinstance(future_like, Future):
             _link(future_like, self)
         elif inspect.iscoroutine(future_like):
-            _adopt_concurrent(self, asyncio.run_coroutine_threadsafe(future_like, io_loop()))
+            _adopt_concurrent(self, asyncio.run_coroutine_threadsafe(future_like, loop or io_loop()))
         elif isinstance(future_like, concurrent.futures.Future):
             _adopt_concurrent(self, future_like)
         elif isinstance(future_like, asyncio.Future):
@@ -90,11 +91,11 @@ class Future(Generic[T]):
         return self._state == "cancelled"
 
     def cancel(self) -> bool:
-        """Cancel if not yet done; returns whether the future is now cancelled."""
+        """Cancel if not yet done; returns whether this call cancelled it (False once done)."""
         with self._cond:
             hook = self._cancel_hook if self._state == "pending" else None
         if not self._set(None, None, "cancelled"):
-            return self._state == "cancelled"
+            return False
         if hook is not None:
             hook()
         return True
@@ -102,7 +103,8 @@ class Future(Generic[T]):
     def force(self) -> None:
         """Start deferred work.  Work starts eagerly here, so this does nothing."""
 
-    def _wait(self, timeout: float | None, deadline: float | None) -> None:
+    def _wait(self, timeout: float | None, deadline: float | None, method: str = "result") -> None:
+        timeout, deadline = _seconds(timeout, method, self), _seconds(deadline, method, self)
         if self._state != "pending":
             return
         if timeout is None and deadline is not None:
@@ -127,17 +129,21 @@ class Future(Generic[T]):
         return cast(T, self._result)
 
     def exception(self, timeout: float | None = None, deadline: float | None = None) -> BaseException | None:
-        self._wait(timeout, deadline)
+        self._wait(timeout, deadline, "exception")
         if self._state == "cancelled":
             raise asyncio.CancelledError()
         return self._exception
 
     def add_done_callback(self, callback: Callable[[Future[T]], object]) -> None:
+        """Call ``callback(self)`` when done; on a done future it runs now and its errors propagate."""
         with self._cond:
             if self._state == "pending":
                 self._callbacks.append(callback)
                 return
-        _run_callback(callback, self)
+        if on_io_loop():
+            _run_callback(callback, self)
+        else:
+            callback(self)
 
     def remove_done_callback(self, callback: Callable[[Future[T]], object]) -> int:
         with self._cond:
@@ -190,6 +196,9 @@ class Future(Generic[T]):
     def __repr__(self) -> str:
         return f"<tsexplore.Future object at {id(self):#x}>"
 
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle 'tensorstore.Future' object")
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from .display import future_bundle
 
@@ -200,14 +209,20 @@ class Promise(Generic[T]):
     """The producer side of a :class:`Future`; ``Promise.new()`` returns ``(promise, future)``."""
 
     __slots__ = ("_future",)
+    _future: Future[T]
 
-    def __init__(self, future: Future[T]) -> None:
-        self._future = future
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("cannot create 'tensorstore.Promise' instances")
 
     @staticmethod
     def new() -> tuple[Promise[Any], Future[Any]]:
         fut: Future[Any] = Future.pending()
-        return Promise(fut), fut
+        promise: Promise[Any] = Promise.__new__(Promise)
+        promise._future = fut
+        return promise, fut
+
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle 'tensorstore.Promise' object")
 
     def set_result(self, result: T) -> None:
         self._future._set(result, None)
@@ -217,6 +232,41 @@ class Promise(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<tsexplore.Promise object at {id(self):#x}>"
+
+
+_FUTURE_CTOR_HELP = (
+    "__new__(): incompatible function arguments. The following argument types are supported:\n"
+    "    1. (self: object, future: tensorstore.FutureLike, *, loop: asyncio.AbstractEventLoop | None = None)"
+    " -> tensorstore.Future\n\nInvoked with: "
+)
+
+
+def _future_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    """``(future_like, loop)`` from ``Future(future, *, loop=None)``, with pybind11's error text."""
+    extra = {k: v for k, v in kwargs.items() if k not in ("future", "loop")}
+    given = len(args) + ("future" in kwargs)
+    if extra or given != 1 or len(args) > 1:
+        invoked = ", ".join(["<class 'tensorstore.Future'>", *(repr(a) for a in args)])
+        if kwargs:
+            invoked += "; kwargs: " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        raise TypeError(_FUTURE_CTOR_HELP + invoked)
+    return (args[0] if args else kwargs["future"]), kwargs.get("loop")
+
+
+def _seconds(value: Any, method: str, fut: Future[Any]) -> float | None:
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{method}(): incompatible function arguments. The following argument types are supported:\n"
+            "    1. (self: tensorstore.Future, "
+            "timeout: typing.SupportsFloat | typing.SupportsIndex | None = None, "
+            "deadline: typing.SupportsFloat | typing.SupportsIndex | None = None) -> "
+            + ("T" if method == "result" else "object")
+            + f"\n\nInvoked with: {fut!r}, {value!r}"
+        ) from None
 
 
 def _run_callback(cb: Callable[[Future[Any]], object], fut: Future[Any]) -> None:
