@@ -1,1 +1,34 @@
-"""Index space: IndexInterval, IndexDomain, IndexTransform, output index maps, NumPy-style indexing and ``ts.d`` dimension expressions.  Knows nothing of storage."""
+"""Index space: domains, transforms, output index maps, NumPy-style indexing and ``ts.d``.
+
+Knows nothing of storage.
+"""
+
+from __future__ import annotations
+
+from .dim import Dim
+from .dim_expression import DimExpression, DimSelection, d
+from .evaluate import read_array, restrict_output, write_array
+from .indexable import Indexable
+from .interval import INF as inf
+from .output_map import OutputIndexMap, OutputIndexMaps, OutputIndexMethod
+from .transform import IndexDomain, IndexTransform
+
+newaxis = None
+
+__all__ = [
+    "Dim",
+    "DimExpression",
+    "DimSelection",
+    "IndexDomain",
+    "IndexTransform",
+    "Indexable",
+    "OutputIndexMap",
+    "OutputIndexMaps",
+    "OutputIndexMethod",
+    "d",
+    "inf",
+    "newaxis",
+    "read_array",
+    "restrict_output",
+    "write_array",
+]

@@ -1,0 +1,179 @@
+"""Composition of transforms and propagation of bounds (tensorstore's compose_transforms/propagate_bounds).
+
+``compose(b_to_c, a_to_b)`` is the single primitive behind NumPy indexing, ``ts.d`` operations and
+``t1[t2]``: every view change builds a small transform and composes it onto the existing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import status
+from .interval import (
+    INF,
+    INF_SIZE,
+    OIInterval,
+    affine_domain,
+    check_contains,
+    contains_interval,
+    effective,
+    fmt_interval,
+    fmt_oi,
+    intersect,
+    intersect_preferring_explicit,
+    oi_affine_domain,
+)
+from .output_map import OutputIndexMap, OutputIndexMethod
+from .transform import DomainFields, IndexTransform, box_text, is_explicitly_empty
+
+__all__ = ["compose", "propagate_bounds"]
+
+
+def propagate_bounds(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
+    """Domain of ``a`` implied by ``b``'s bounds through ``a_to_b`` (checks explicit bounds)."""
+    try:
+        return _propagate(b, a_to_b)
+    except status.StatusError as e:
+        raise e.annotate(f"[transform='{a_to_b._oneline()}'] [domain='{box_text(b)}']") from None
+
+
+def _propagate(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
+    a_rank = a_to_b._rank
+    alo, ahi, ail, aiu, alab = a_to_b._f
+    blo, bhi, bil, biu, _ = b
+    inferred: list[OIInterval] = [(-INF, INF + 1, True, True)] * a_rank
+    propagated = [False] * a_rank
+    domain_empty = any(not ail[d] and not aiu[d] and ahi[d] <= alo[d] for d in range(a_rank))
+    for b_dim, m in enumerate(a_to_b._maps):
+        if m._method == OutputIndexMethod.array:
+            continue
+        b_oi: OIInterval = (blo[b_dim], bhi[b_dim], bil[b_dim], biu[b_dim])
+        if m._method == OutputIndexMethod.constant or m._stride == 0:
+            if not domain_empty:
+                e_lo, e_hi = effective(b_oi)
+                try:
+                    check_contains(e_lo, e_hi, m._offset)
+                except status.StatusError as e:
+                    raise e.prefixed(
+                        f"Checking bounds of constant output index map for dimension {b_dim}"
+                    ) from None
+            continue
+        a_dim = m._input_dimension
+        try:
+            p = oi_affine_domain(b_oi, m._offset, m._stride)
+        except status.StatusError as e:
+            raise e.prefixed(
+                f"Propagating bounds from dimension {b_dim} to input dimension {a_dim}"
+            ) from None
+        inferred[a_dim] = intersect_preferring_explicit(p, inferred[a_dim])
+        propagated[a_dim] = True
+    lo, hi, il, iu = list(alo), list(ahi), list(ail), list(aiu)
+    for d in range(a_rank):
+        if not propagated[d]:
+            continue
+        i_lo, i_hi, i_il, i_iu = inferred[d]
+        c_lo = i_lo if ail[d] else alo[d]
+        c_hi_incl = max(c_lo - 1, (i_hi - 1) if aiu[d] else (ahi[d] - 1))
+        e_lo, e_hi = effective(inferred[d])
+        if not domain_empty and not contains_interval(e_lo, e_hi, c_lo, c_hi_incl + 1):
+            msg = f"Propagated bounds {fmt_oi(i_lo, i_hi, i_il, i_iu)}"
+            if i_hi - i_lo != INF_SIZE:
+                msg += f", with size={i_hi - i_lo}, "
+            msg += (
+                f"for dimension {d} are incompatible with existing bounds {fmt_interval(c_lo, c_hi_incl + 1)}"
+            )
+            if c_hi_incl + 1 - c_lo != INF_SIZE:
+                msg += f", with size={c_hi_incl + 1 - c_lo}"
+            raise status.out_of_range(msg + ".")
+        lo[d], hi[d] = c_lo, c_hi_incl + 1
+    # Implicit flags: explicit wherever a single_input_dimension map sees an explicit bound of b.
+    for b_dim, m in enumerate(a_to_b._maps):
+        if m._method != OutputIndexMethod.single_input_dimension or m._stride == 0:
+            continue
+        a_dim = m._input_dimension
+        l_imp, u_imp = bil[b_dim], biu[b_dim]
+        if m._stride < 0:
+            l_imp, u_imp = u_imp, l_imp
+        if not l_imp:
+            il[a_dim] = False
+        if not u_imp:
+            iu[a_dim] = False
+    return (tuple(lo), tuple(hi), tuple(il), tuple(iu), alab)
+
+
+def _is_singleton(arr: np.ndarray[Any, Any], shape: tuple[int, ...]) -> bool:
+    return all(arr.shape[d] == 1 or shape[d] == 1 for d in range(len(shape)))
+
+
+def _to_constant(value: int, rng: tuple[int, int], offset: int, stride: int) -> OutputIndexMap:
+    check_contains(rng[0], rng[1], value)
+    return OutputIndexMap._constant(offset + stride * value)
+
+
+def compose(b_to_c: IndexTransform, a_to_b: IndexTransform, domain_only: bool = False) -> IndexTransform:
+    """``a_to_c = b_to_c ∘ a_to_b`` with tensorstore's bound checks and index-array normalisation."""
+    if a_to_b.output_rank != b_to_c._rank:
+        e = status.invalid_argument(
+            f"Rank {b_to_c._rank} -> {b_to_c.output_rank} transform cannot be composed with rank "
+            f"{a_to_b._rank} -> {a_to_b.output_rank} transform."
+        )
+        raise e.annotate(f"[transform='{a_to_b._oneline()}'] [left_transform='{b_to_c._oneline()}']")
+    f = propagate_bounds(b_to_c._f, a_to_b)
+    if domain_only:
+        return IndexTransform._make(f, ())
+    try:
+        maps = _compose_maps(b_to_c, a_to_b, f)
+    except status.StatusError as e:
+        raise e.annotate(
+            f"[transform='{a_to_b._oneline()}'] [left_transform='{b_to_c._oneline()}']"
+        ) from None
+    return IndexTransform._make(f, tuple(maps))
+
+
+def _compose_maps(b_to_c: IndexTransform, a_to_b: IndexTransform, f: DomainFields) -> list[OutputIndexMap]:
+    from .evaluate import gather_index_array
+
+    a_shape = tuple(h - low for low, h in zip(f[0], f[1]))
+    empty = is_explicitly_empty(f)
+    out: list[OutputIndexMap] = []
+    blo, bhi, bil, biu, _ = b_to_c._f
+    for bc in b_to_c._maps:
+        if bc._method == OutputIndexMethod.constant or bc._stride == 0:
+            out.append(OutputIndexMap._constant(bc._offset))
+            continue
+        if bc._method == OutputIndexMethod.single_input_dimension:
+            b_dim = bc._input_dimension
+            ab = a_to_b._maps[b_dim]
+            offset = bc._offset + ab._offset * bc._stride
+            if ab._method == OutputIndexMethod.constant or ab._stride == 0:
+                out.append(OutputIndexMap._constant(offset))
+                continue
+            stride = ab._stride * bc._stride
+            if ab._method == OutputIndexMethod.single_input_dimension:
+                out.append(OutputIndexMap._single(ab._input_dimension, offset, stride))
+                continue
+            if empty:
+                out.append(OutputIndexMap._constant(0))
+                continue
+            e_lo, e_hi = effective((blo[b_dim], bhi[b_dim], bil[b_dim], biu[b_dim]))
+            rng = intersect(ab._range, affine_domain(e_lo, e_hi, ab._offset, ab._stride))
+            arr = ab._array
+            assert arr is not None
+            if _is_singleton(arr, a_shape):
+                out.append(_to_constant(int(arr.flat[0]), rng, offset, stride))
+            else:
+                out.append(OutputIndexMap._indexed(arr, offset, stride, rng))
+            continue
+        # array -> anything: evaluate b_to_c's index array through a_to_b over the new domain.
+        if empty:
+            out.append(OutputIndexMap._constant(0))
+            continue
+        assert bc._array is not None
+        new_arr = gather_index_array(bc._array, b_to_c._f, a_to_b, f)
+        if _is_singleton(new_arr, a_shape):
+            out.append(_to_constant(int(new_arr.flat[0]), bc._range, bc._offset, bc._stride))
+        else:
+            out.append(OutputIndexMap._indexed(new_arr, bc._offset, bc._stride, bc._range))
+    return out

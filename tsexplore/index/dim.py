@@ -1,0 +1,272 @@
+"""``ts.Dim``: one interval with optionally implicit bounds and a label (IndexDomainDimension)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .. import status
+from .interval import (
+    INF,
+    INF_SIZE,
+    fmt_oi,
+    oi_hull,
+    oi_intersect,
+    validate_closed,
+    validate_half_open,
+    validate_sized,
+)
+
+__all__ = ["Dim", "quote"]
+
+_MISSING: Any = object()
+
+
+def quote(label: str) -> str:
+    """tensorstore's ``QuoteString``: double quotes, C escapes."""
+    out = []
+    for ch in label:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _index(x: Any, name: str) -> int:
+    try:
+        return int(x.__index__())
+    except AttributeError:
+        raise TypeError(f"__init__(): incompatible function arguments ({name}={x!r})") from None
+
+
+class Dim:
+    """1-d index interval with implicit-bound flags and a label."""
+
+    __slots__ = ("_hi", "_il", "_iu", "_label", "_lo")
+
+    _lo: int
+    _hi: int
+    _il: bool
+    _iu: bool
+    _label: str
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        label = kwargs.pop("label", None)
+        il = kwargs.pop("implicit_lower", None)
+        iu = kwargs.pop("implicit_upper", None)
+        positional = list(args)
+        sized = "size" in kwargs or (
+            bool(positional)
+            and not isinstance(positional[0], str)
+            and "exclusive_max" not in kwargs
+            and "inclusive_max" not in kwargs
+            and (len(positional) == 1 or isinstance(positional[1], str) or positional[1] is None)
+        )
+        if sized:
+            size = kwargs.pop("size") if "size" in kwargs else positional.pop(0)
+            if positional:
+                label = positional.pop(0)
+            mn = kwargs.pop("inclusive_min", None)
+            self._check_extra(positional, kwargs)
+            lo = 0 if mn is None else _index(mn, "inclusive_min")
+            if size is None:
+                validate_half_open(lo, INF + 1)
+                hi = INF + 1
+            else:
+                n = _index(size, "size")
+                validate_sized(lo, n)
+                hi = INF + 1 if n == INF_SIZE else lo + n
+            self._set(
+                lo,
+                hi,
+                bool(il) if il is not None else False,
+                (size is None) if iu is None else bool(iu),
+                label,
+            )
+            return
+        if not positional and not kwargs:
+            self._set(
+                -INF, INF + 1, True if il is None else bool(il), True if iu is None else bool(iu), label
+            )
+            return
+        if positional and isinstance(positional[0], str) and len(positional) == 1 and not kwargs:
+            self._set(
+                -INF,
+                INF + 1,
+                True if il is None else bool(il),
+                True if iu is None else bool(iu),
+                positional[0],
+            )
+            return
+        mn = positional.pop(0) if positional else kwargs.pop("inclusive_min", None)
+        if "inclusive_max" in kwargs:
+            mx = kwargs.pop("inclusive_max")
+            self._check_extra(positional, kwargs)
+            lo = -INF if mn is None else _index(mn, "inclusive_min")
+            hi_incl = INF if mx is None else _index(mx, "inclusive_max")
+            validate_closed(lo, hi_incl)
+            self._set(
+                lo,
+                hi_incl + 1,
+                (mn is None) if il is None else bool(il),
+                (mx is None) if iu is None else bool(iu),
+                label,
+            )
+            return
+        mx = positional.pop(0) if positional else kwargs.pop("exclusive_max", None)
+        self._check_extra(positional, kwargs)
+        lo = -INF if mn is None else _index(mn, "inclusive_min")
+        hi = INF + 1 if mx is None else _index(mx, "exclusive_max")
+        validate_half_open(lo, hi)
+        self._set(
+            lo, hi, (mn is None) if il is None else bool(il), (mx is None) if iu is None else bool(iu), label
+        )
+
+    @staticmethod
+    def _check_extra(positional: list[Any], kwargs: dict[str, Any]) -> None:
+        if positional or kwargs:
+            raise TypeError(
+                "__init__(): incompatible function arguments. The following argument types are supported: ..."
+            )
+
+    def _set(self, lo: int, hi: int, il: bool, iu: bool, label: str | None) -> None:
+        self._lo, self._hi, self._il, self._iu = lo, hi, il, iu
+        self._label = "" if label is None else str(label)
+
+    @classmethod
+    def _make(cls, lo: int, hi: int, il: bool, iu: bool, label: str) -> Dim:
+        d = cls.__new__(cls)
+        d._set(lo, hi, il, iu, label)
+        return d
+
+    # -- properties -------------------------------------------------------------------------------------
+    @property
+    def inclusive_min(self) -> int:
+        return self._lo
+
+    @property
+    def exclusive_min(self) -> int:
+        return self._lo - 1
+
+    @property
+    def inclusive_max(self) -> int:
+        return self._hi - 1
+
+    @property
+    def exclusive_max(self) -> int:
+        return self._hi
+
+    @property
+    def size(self) -> int:
+        return self._hi - self._lo
+
+    @property
+    def empty(self) -> bool:
+        return self._hi <= self._lo
+
+    @property
+    def finite(self) -> bool:
+        return self._lo != -INF and self._hi != INF + 1
+
+    @property
+    def implicit_lower(self) -> bool:
+        return self._il
+
+    @implicit_lower.setter
+    def implicit_lower(self, v: bool) -> None:
+        self._il = bool(v)
+
+    @property
+    def implicit_upper(self) -> bool:
+        return self._iu
+
+    @implicit_upper.setter
+    def implicit_upper(self, v: bool) -> None:
+        self._iu = bool(v)
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @label.setter
+    def label(self, v: str) -> None:
+        self._label = str(v)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[int]:
+        if not self.finite:
+            raise status.invalid_argument(f"Cannot iterate over infinite interval {fmt_oi(*self._oi())}")
+        return iter(range(self._lo, self._hi))
+
+    def __contains__(self, other: Any) -> bool:
+        if isinstance(other, Dim):
+            return other.empty or (self._lo <= other._lo and other._hi <= self._hi)
+        x = int(other)
+        return self._lo <= x < self._hi
+
+    def _oi(self) -> tuple[int, int, bool, bool]:
+        return (self._lo, self._hi, self._il, self._iu)
+
+    def intersect(self, other: Dim) -> Dim:
+        return Dim._make(*oi_intersect(self._oi(), other._oi()), _merge_label(self._label, other._label))
+
+    def hull(self, other: Dim) -> Dim:
+        return Dim._make(*oi_hull(self._oi(), other._oi()), _merge_label(self._label, other._label))
+
+    # -- text -------------------------------------------------------------------------------------------
+    def __str__(self) -> str:
+        iv = fmt_oi(*self._oi())
+        return f"{quote(self._label)}: {iv}" if self._label else iv
+
+    def __repr__(self) -> str:
+        parts = []
+        if self._lo != -INF:
+            parts.append(f"inclusive_min={self._lo}")
+            if self._il:
+                parts.append("implicit_lower=True")
+        elif not self._il:
+            parts.append("implicit_lower=False")
+        if self._hi - 1 != INF:
+            parts.append(f"exclusive_max={self._hi}")
+            if self._iu:
+                parts.append("implicit_upper=True")
+        elif not self._iu:
+            parts.append("implicit_upper=False")
+        if self._label:
+            parts.append(f"label={quote(self._label)}")
+        return "Dim(" + ", ".join(parts) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dim):
+            return NotImplemented
+        return self._oi() == other._oi() and self._label == other._label
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> Dim:
+        return Dim._make(*self._oi(), self._label)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Dim:
+        return self.__copy__()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Dim._make, (*self._oi(), self._label))
+
+
+def _merge_label(a: str, b: str) -> str:
+    if not a:
+        return b
+    if not b or a == b:
+        return a
+    raise status.invalid_argument("Dimension labels do not match")
