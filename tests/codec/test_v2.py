@@ -75,8 +75,16 @@ def test_v2_zarr_python_writes_we_read(tmp_path: pathlib.Path) -> None:
     import numcodecs
 
     data = sample("<f4", (6, 8))
-    arr = zarr.create_array(str(tmp_path), shape=(6, 8), chunks=(6, 8), dtype="<f4", zarr_format=2,
-                            compressors=numcodecs.Zstd(level=4), filters=None, order="F")
+    arr = zarr.create_array(
+        str(tmp_path),
+        shape=(6, 8),
+        chunks=(6, 8),
+        dtype="<f4",
+        zarr_format=2,
+        compressors=numcodecs.Zstd(level=4),
+        filters=None,
+        order="F",
+    )
     arr[...] = data
     codec = V2ChunkCodec.from_json(read_json(tmp_path / ".zarray"))
     np.testing.assert_array_equal(codec.decode((tmp_path / "0.0").read_bytes()), data)
@@ -106,10 +114,20 @@ def test_v2_structured_and_bytes_dtypes() -> None:
 
 @pytest.mark.parametrize(
     "comp",
-    [None, {"id": "blosc"}, {"id": "blosc", "cname": "zstd"}, {"id": "blosc", "cname": "snappy"},
-     {"id": "blosc", "cname": "lz4hc", "shuffle": 2, "clevel": 9, "blocksize": 256}, {"id": "zlib"},
-     {"id": "zlib", "level": 3}, {"id": "gzip"}, {"id": "bz2"}, {"id": "zstd"}, {"id": "zstd", "level": 5},
-     {"id": "zstd", "level": -7}],
+    [
+        None,
+        {"id": "blosc"},
+        {"id": "blosc", "cname": "zstd"},
+        {"id": "blosc", "cname": "snappy"},
+        {"id": "blosc", "cname": "lz4hc", "shuffle": 2, "clevel": 9, "blocksize": 256},
+        {"id": "zlib"},
+        {"id": "zlib", "level": 3},
+        {"id": "gzip"},
+        {"id": "bz2"},
+        {"id": "zstd"},
+        {"id": "zstd", "level": 5},
+        {"id": "zstd", "level": -7},
+    ],
     ids=str,
 )
 def test_v2_compressor_json_matches_tensorstore(tmp_path: pathlib.Path, comp: Any) -> None:
@@ -121,11 +139,24 @@ def test_v2_compressor_json_matches_tensorstore(tmp_path: pathlib.Path, comp: An
 
 
 BAD = [
-    {"id": "lzma"}, {"id": "lz4"}, {"id": "bogus"}, {"id": "blosc", "cname": "bogus"},
-    {"id": "blosc", "clevel": 10}, {"id": "blosc", "shuffle": 3}, {"id": "blosc", "shuffle": "x"},
-    {"id": "zlib", "level": 10}, {"id": "blosc", "bogus": 1}, {"id": "zstd", "level": 30},
-    {"id": "zstd", "checksum": True}, {"id": "gzip", "level": -1}, {"id": "bz2", "level": 0},
-    {"id": "bz2", "level": 10}, {"cname": "lz4"}, {"id": 3}, "blosc", [],
+    {"id": "lzma"},
+    {"id": "lz4"},
+    {"id": "bogus"},
+    {"id": "blosc", "cname": "bogus"},
+    {"id": "blosc", "clevel": 10},
+    {"id": "blosc", "shuffle": 3},
+    {"id": "blosc", "shuffle": "x"},
+    {"id": "zlib", "level": 10},
+    {"id": "blosc", "bogus": 1},
+    {"id": "zstd", "level": 30},
+    {"id": "zstd", "checksum": True},
+    {"id": "gzip", "level": -1},
+    {"id": "bz2", "level": 0},
+    {"id": "bz2", "level": 10},
+    {"cname": "lz4"},
+    {"id": 3},
+    "blosc",
+    [],
 ]
 
 
@@ -136,7 +167,7 @@ def test_v2_bad_compressor_errors_match(tmp_path: pathlib.Path, comp: Any) -> No
     assert expected.startswith(prefix)
     with pytest.raises(status.StatusError) as info:
         parse_v2_compressor(comp)
-    assert str(info.value) == expected[len(prefix):]
+    assert str(info.value) == expected[len(prefix) :]
 
 
 @pytest.mark.parametrize("filters", [[{"id": "delta", "dtype": "<u2"}], [{"id": "shuffle"}]], ids=str)
@@ -179,8 +210,9 @@ def test_v2_truncated_and_corrupt_errors() -> None:
 
 
 def test_v2_reads_blosc_snappy_written_by_tensorstore(tmp_path: pathlib.Path) -> None:
-    store = ts_create("zarr", tmp_path, {"compressor": {"id": "blosc", "cname": "snappy"}}, dtype="uint16",
-                      shape=[4])
+    store = ts_create(
+        "zarr", tmp_path, {"compressor": {"id": "blosc", "cname": "snappy"}}, dtype="uint16", shape=[4]
+    )
     store[...] = [1, 2, 3, 4]
     codec = V2ChunkCodec.from_json(read_json(tmp_path / ".zarray"))
     # tiny inputs are stored uncompressed (memcpy flag), which numcodecs can read without snappy

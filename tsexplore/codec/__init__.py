@@ -40,3 +40,24 @@ __all__ = [
     "v2_dtype_json",
     "v3_data_type_name",
 ]
+
+from . import v3_codecs as _v3_codecs  # registers the v3 codecs
+from .pipeline import CodecChainSpec, CodecPipeline, parse_codec
+from .sharding import MISSING, ShardIndex, ShardingCodec
+from .v3_codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, TransposeCodec, ZstdCodec
+
+__all__ += [
+    "MISSING",
+    "BloscCodec",
+    "BytesCodec",
+    "CodecChainSpec",
+    "CodecPipeline",
+    "Crc32cCodec",
+    "GzipCodec",
+    "ShardIndex",
+    "ShardingCodec",
+    "TransposeCodec",
+    "ZstdCodec",
+    "parse_codec",
+]
+del _v3_codecs

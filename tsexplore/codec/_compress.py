@@ -134,7 +134,9 @@ class BloscCompressor(Compressor):
     def encode(self, data: np.ndarray[Any, Any]) -> bytes:
         if self.cname not in _BLOSC_AVAILABLE:
             raise codec_error(
-                "blosc", None, f"Blosc compressor {self.cname!r} is not available in this numcodecs build",
+                "blosc",
+                None,
+                f"Blosc compressor {self.cname!r} is not available in this numcodecs build",
                 code="UNIMPLEMENTED",
             )
         flat = np.ascontiguousarray(data).reshape(-1)

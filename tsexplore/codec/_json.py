@@ -78,8 +78,9 @@ class ChunkDecodeError(status.StatusError):
     ``Error reading local file "...": `` so a driver can compose tensorstore's exact message.
     """
 
-    def __init__(self, code: str, message: str, *, codec: str = "", key: str | None = None,
-                 detail: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, codec: str = "", key: str | None = None, detail: str | None = None
+    ) -> None:
         self.codec = codec
         self.key = key
         self.detail = message if detail is None else detail

@@ -67,12 +67,18 @@ class V2Blosc(V2Compressor):
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"blocksize": self.blocksize, "clevel": self.clevel, "cname": self.cname, "id": "blosc",
-                "shuffle": self.shuffle}
+        return {
+            "blocksize": self.blocksize,
+            "clevel": self.clevel,
+            "cname": self.cname,
+            "id": "blosc",
+            "shuffle": self.shuffle,
+        }
 
     def compressor(self, dtype: V2DType) -> _compress.Compressor:
-        return _compress.BloscCompressor(self.cname, self.clevel, self.shuffle, self.blocksize,
-                                         dtype.numpy.itemsize)
+        return _compress.BloscCompressor(
+            self.cname, self.clevel, self.shuffle, self.blocksize, dtype.numpy.itemsize
+        )
 
 
 @dataclass(frozen=True)
@@ -161,8 +167,13 @@ class V2ChunkCodec:
     Decoded arrays have the native byte order; ``order`` is the memory layout of the stored bytes.
     """
 
-    def __init__(self, dtype: V2DType, chunks: tuple[int, ...] | list[int], order: str = "C",
-                 compressor: V2Compressor | None = None) -> None:
+    def __init__(
+        self,
+        dtype: V2DType,
+        chunks: tuple[int, ...] | list[int],
+        order: str = "C",
+        compressor: V2Compressor | None = None,
+    ) -> None:
         self.dtype = dtype
         self.shape = tuple(chunks) + dtype.inner_shape
         self.order = parse_v2_order(order)
@@ -195,9 +206,9 @@ class V2ChunkCodec:
             return flat.tobytes()
         return self._compressor.encode(flat)
 
-    def decode(self, data: bytes, key: str | None = None, out: np.ndarray[Any, Any] | None = None) -> (
-        np.ndarray[Any, Any]
-    ):
+    def decode(
+        self, data: bytes, key: str | None = None, out: np.ndarray[Any, Any] | None = None
+    ) -> np.ndarray[Any, Any]:
         """Decode one chunk; with ``out`` (native dtype, chunk shape) decode into it and return it."""
         native = self.dtype.native
         if out is not None and (out.shape != self.shape or out.dtype != native):
@@ -205,9 +216,11 @@ class V2ChunkCodec:
                 f"Decode destination has shape {out.shape} and dtype {out.dtype}, "
                 f"expected {self.shape} {native}"
             )
-        direct = out is not None and (
-            out.flags.c_contiguous if self.order == "C" else out.flags.f_contiguous
-        ) and out.flags.writeable
+        direct = (
+            out is not None
+            and (out.flags.c_contiguous if self.order == "C" else out.flags.f_contiguous)
+            and out.flags.writeable
+        )
         target = out if (out is not None and direct) else np.empty(self.shape, dtype=native, order=self.order)
         raw_out = _compress.as_bytes_array(target)
         if self._compressor is None:
