@@ -830,3 +830,9 @@ def _invoked_with(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     if kwargs:
         parts.append("kwargs: " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()))
     return "\nInvoked with: " + ", ".join(parts)
+
+
+# Python's own error messages print ``__name__``; match tensorstore's type names there.
+Context.__name__ = "tensorstore.Context"
+_ContextSpec.__name__ = "tensorstore.Spec"
+_ContextResource.__name__ = "tensorstore.Resource"

@@ -213,3 +213,6 @@ def dtype_from_json(value: Any) -> dtype:
 # The module constants ``ts.bool`` ... ``ts.json``.  ``bool`` and ``json`` shadow builtin/module
 # names, so every constant is installed through globals() after the code above no longer needs them.
 globals().update({_n: dtype(_n) for _n in DTYPE_NAMES})
+
+# Python's own error messages print ``__name__``; tensorstore's type prints as "tensorstore.dtype".
+dtype.__name__ = "tensorstore.dtype"

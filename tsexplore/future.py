@@ -438,3 +438,8 @@ def failed(exc: BaseException) -> Future[Any]:
     fut: Future[Any] = Future.pending()
     fut._set(None, exc)
     return fut
+
+
+# Python's own error messages print ``__name__``; match tensorstore's type names there.
+Future.__name__ = "tensorstore.Future"
+Promise.__name__ = "tensorstore.Promise"

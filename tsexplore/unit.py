@@ -274,3 +274,8 @@ def _divide(a: float, b: float) -> float:
     if math.isnan(a) or a == 0.0:
         return -math.nan if not math.isnan(a) else a
     return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+# Python prints a type's ``__name__`` in its own error messages ("unhashable type: ...",
+# "... object has no attribute ..."); tensorstore's types print as "tensorstore.Unit" there.
+Unit.__name__ = "tensorstore.Unit"
