@@ -7,6 +7,7 @@ naming the codec and the chunk key.
 
 from __future__ import annotations
 
+import zlib as _zlib
 from typing import Any
 
 import numcodecs
@@ -61,7 +62,11 @@ class StreamCompressor(Compressor):
         self._codec = codec
 
     def encode(self, data: np.ndarray[Any, Any]) -> bytes:
-        return bytes(self._codec.encode(np.ascontiguousarray(data).reshape(-1).view(np.uint8)))
+        flat = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+        if self.name == "gzip":
+            # zlib's own gzip wrapper writes mtime 0 and OS 3: byte-identical to tensorstore's output
+            return _zlib.compress(memoryview(flat), self._codec.level, wbits=31)
+        return bytes(self._codec.encode(flat))
 
     def decode(self, data: bytes, key: str | None) -> bytes:
         try:
