@@ -65,7 +65,7 @@ class StreamCompressor(Compressor):
         flat = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
         if self.name == "gzip":
             # zlib's own gzip wrapper writes mtime 0 and OS 3: byte-identical to tensorstore's output
-            return _zlib.compress(memoryview(flat), self._codec.level, wbits=31)
+            return _zlib.compress(flat.data, self._codec.level, wbits=31)
         return bytes(self._codec.encode(flat))
 
     def decode(self, data: bytes, key: str | None) -> bytes:
