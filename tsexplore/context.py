@@ -561,7 +561,14 @@ class _ContextSpec:
 
     __slots__ = ("_entries",)
 
-    def __init__(self, json: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) + len(kwargs) != 1 or (kwargs and "json" not in kwargs):
+            raise TypeError(
+                "__init__(): incompatible constructor arguments. "
+                "The following argument types are supported:\n"
+                "    1. tensorstore.Context.Spec(json: Any)\n" + _invoked_with(args, kwargs)
+            )
+        json = args[0] if args else kwargs["json"]
         _check_json_ints(json)
         obj = expect_object(json)
         entries: dict[str, tuple[ResourceKind, Any]] = {}
@@ -826,10 +833,11 @@ def _restore_context(
 
 
 def _invoked_with(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    parts = [repr(a) for a in args]
+    text = ", ".join(repr(a) for a in args)
     if kwargs:
-        parts.append("kwargs: " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()))
-    return "\nInvoked with: " + ", ".join(parts)
+        kw = "kwargs: " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        text = f"{text}; {kw}" if text else kw
+    return "\nInvoked with: " + text
 
 
 # Python's own error messages print ``__name__``; match tensorstore's type names there.

@@ -56,5 +56,5 @@ def assert_same(
     if not message and expected[0] == actual[0] == "raise":
         assert actual[1] is expected[1], (actual, expected)
     else:
-        assert actual == expected
+        assert actual == expected, (actual, expected)
     return expected
