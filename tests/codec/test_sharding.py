@@ -238,3 +238,34 @@ def test_corrupt_shards_match_tensorstore(
 def _pipeline_for(tmp_path: pathlib.Path) -> tuple[CodecPipeline, Any]:
     meta = read_json(tmp_path / "zarr.json")
     return CodecPipeline.from_json(meta["codecs"], np.int32, [8, 6], strict=True), None
+
+
+@pytest.mark.parametrize(
+    "codecs",
+    [
+        [{"name": "bytes"}],
+        [{"name": "sharding_indexed", "configuration": {"chunk_shape": [2, 3]}}],
+        [
+            {"name": "transpose", "configuration": {"order": [1, 0]}},
+            {"name": "sharding_indexed", "configuration": {"chunk_shape": [3, 4]}},
+        ],
+        [
+            {
+                "name": "sharding_indexed",
+                "configuration": {
+                    "chunk_shape": [4, 6],
+                    "codecs": [
+                        {"name": "transpose", "configuration": {"order": [1, 0]}},
+                        {"name": "sharding_indexed", "configuration": {"chunk_shape": [3, 2]}},
+                    ],
+                },
+            }
+        ],
+    ],
+    ids=json.dumps,
+)
+def test_read_chunk_shape_matches_tensorstore_layout(tmp_path: pathlib.Path, codecs: Any) -> None:
+    meta = {"codecs": codecs, "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": SHARD}}}
+    store = ts_create("zarr3", tmp_path, meta, dtype="int32", shape=SHAPE)
+    pipe = CodecPipeline.from_json(read_json(tmp_path / "zarr.json")["codecs"], np.int32, SHARD)
+    assert pipe.read_chunk_shape == tuple(store.chunk_layout.read_chunk.shape)

@@ -172,6 +172,26 @@ class CodecPipeline:
         """The resolved ``ShardingCodec`` when this chain shards, else ``None``."""
         return self.array_to_bytes if self.array_to_bytes.is_sharding else None
 
+    @property
+    def read_chunk_shape(self) -> tuple[int, ...]:
+        """The smallest independently decodable block, in this chunk's (decoded) coordinates.
+
+        The chunk itself, or the innermost sharding sub-chunk mapped back through any transposes.
+        """
+        inner = self.sharding
+        if inner is None:
+            return self.shape
+        shape = inner.inner.read_chunk_shape  # in the sharding codec's (encoded) coordinates
+        for c in reversed(self.array_to_array):
+            order = getattr(c, "order", None)
+            if order is None:
+                continue
+            decoded = [0] * len(shape)
+            for i, dim in enumerate(order):
+                decoded[dim] = shape[i]
+            shape = tuple(decoded)
+        return tuple(shape)
+
     def __repr__(self) -> str:
         return f"CodecPipeline({json.dumps(self.to_json())}, dtype={self.dtype}, shape={self.shape})"
 
