@@ -224,6 +224,14 @@ class Promise(Generic[T]):
     def __reduce__(self) -> Any:
         raise TypeError("cannot pickle 'tensorstore.Promise' object")
 
+    def __del__(self) -> None:
+        # An abandoned promise fails its future, as tensorstore does ("UNKNOWN: ").
+        fut = getattr(self, "_future", None)
+        if fut is not None and fut._state == "pending":
+            from .status import StatusError
+
+            fut._set(None, StatusError("UNKNOWN", ""))
+
     def set_result(self, result: T) -> None:
         self._future._set(result, None)
 
