@@ -1,1 +1,4 @@
-"""The chunked-array engine shared by every chunked format: chunk grid, chunk cache, read / write / read-modify-write of chunks."""
+"""The chunked-array engine shared by every chunked format.
+
+Chunk grid, chunk cache, and read / write / read-modify-write of chunks.
+"""
