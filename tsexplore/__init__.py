@@ -43,7 +43,7 @@ _EXPORTS: dict[str, str] = {
     "KvStore": ".kvstore",
 }
 
-__all__ = list(_EXPORTS)  # noqa: PLE0605
+__all__ = list(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
