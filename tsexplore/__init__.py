@@ -41,6 +41,8 @@ _EXPORTS: dict[str, str] = {
     },
     # key-value stores
     "KvStore": ".kvstore",
+    # transactions
+    "Transaction": ".transaction",
 }
 
 __all__ = list(_EXPORTS)
