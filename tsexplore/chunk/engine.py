@@ -1,0 +1,307 @@
+"""Reading and writing a chunked array: concurrent chunk I/O, decode, copy, read-modify-write.
+
+One :class:`ChunkEngine` serves one open array (kvstore + :class:`ChunkFormat`).  A request is
+planned once (:mod:`.plan`), then each touched chunk is one task in the ``data_copy_concurrency``
+pool that reads, decodes and copies it (straight into the output when its slot is the chunk).
+Writes rewrite whole chunks: partially covered chunks are read first, chunks that end up equal to
+the fill value are deleted rather than stored, and each chunk is written conditionally on the
+generation it was read at (retried on conflict), so concurrent writers to one chunk do not lose
+updates and a failing write leaves every other chunk intact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import status
+from ..codec import ChunkDecodeError
+from ..index.transform import IndexTransform
+from ..kvstore.types import NO_VALUE, ReadOptions, ReadResult
+from .cache import CacheEntry, ChunkCache, staleness_bound
+from .format import ChunkFormat
+from .kvio import KvAccess
+from .plan import ChunkCopy, GeneralPlan, StridedPlan, make_plan
+
+__all__ = ["ChunkEngine"]
+
+Array = np.ndarray[Any, Any]
+Plan = StridedPlan | GeneralPlan
+_MAX_GAP = 1 << 16  # merge sub-chunk byte ranges separated by at most this many bytes
+
+
+class ChunkEngine:
+    """Chunk I/O of one array.  Thread-safe; ``read``/``write`` run on the I/O loop."""
+
+    def __init__(
+        self,
+        kv: KvAccess,
+        fmt: ChunkFormat,
+        *,
+        executor: concurrent.futures.Executor,
+        cache: ChunkCache | None = None,
+        recheck_cached_data: Any = True,
+    ) -> None:
+        self.kv = kv
+        self.fmt = fmt
+        self.executor = executor
+        self.cache = cache
+        self.recheck_cached_data = recheck_cached_data
+        self.open_time = time.time()
+
+    # ------------------------------------------------------------------------------------ helpers
+    def _decode_error(self, key: str, e: status.StatusError) -> status.StatusError:
+        detail = getattr(e, "detail", e.message)
+        msg = f"Error reading {self.kv.describe(key)}: {detail}"
+        return ChunkDecodeError(e.code, msg, codec=getattr(e, "codec", ""), key=key, detail=msg)
+
+    def _decode(self, data: bytes, key: str, out: Array | None) -> Array:
+        try:
+            arr = self.fmt.decode(data, key, out)
+        except status.StatusError as e:
+            raise self._decode_error(key, e) from None
+        except Exception as e:  # a codec library error: still name the key
+            raise status.StatusError(
+                "FAILED_PRECONDITION", f"Error reading {self.kv.describe(key)}: {e}"
+            ) from None
+        if arr.shape != self.fmt.chunk_shape:
+            raise status.StatusError(
+                "FAILED_PRECONDITION",
+                f"Error reading {self.kv.describe(key)}: decoded chunk has shape {arr.shape}, "
+                f"expected {self.fmt.chunk_shape}",
+            )
+        return arr
+
+    def _load(self, key: str, out: Array | None) -> Array | None:
+        """The decoded chunk ``key`` (``None`` when missing); from the cache when fresh enough."""
+        cache = self.cache
+        if cache is None:
+            res = self.kv.read_blocking(key)
+            if res.state != "value":
+                return None
+            return self._decode(res.value, key, out)
+        ck = (self.kv.identity, self.kv.full_key(key))
+        entry = cache.get(ck)
+        options = ReadOptions()
+        if entry is not None:
+            if entry.time >= staleness_bound(self.recheck_cached_data, self.open_time):
+                return entry.array
+            options = ReadOptions(if_not_equal=entry.generation)
+        res = self.kv.read_blocking(key, options)
+        if res.state == "unspecified" and entry is not None:
+            cache.put(ck, CacheEntry(entry.generation, entry.array, res.stamp.time))
+            return entry.array
+        if res.state != "value":
+            cache.put(ck, CacheEntry(res.stamp.generation, None, res.stamp.time))
+            return None
+        arr = self._decode(res.value, key, None)
+        cache.put(ck, CacheEntry(res.stamp.generation, arr, res.stamp.time))
+        return arr
+
+    async def _run_all(self, jobs: Sequence[Callable[[], None]]) -> None:
+        """Run blocking jobs in the pool; the first failure is raised after all have finished."""
+        if not jobs:
+            return
+        if len(jobs) == 1:
+            await asyncio.wrap_future(self.executor.submit(jobs[0]))
+            return
+        futs = [asyncio.wrap_future(self.executor.submit(j)) for j in jobs]
+        results = await asyncio.gather(*futs, return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+
+    # ------------------------------------------------------------------------------------ reading
+    async def read(self, transform: IndexTransform, array_shape: Sequence[int]) -> Array:
+        """The values at every input position of ``transform`` (C order, input-domain shape)."""
+        fmt = self.fmt
+        shard = fmt.shard
+        plan = make_plan(transform, fmt.read_chunk_shape, array_shape)
+        out = np.empty(plan.shape, dtype=fmt.dtype)
+        if plan.count == 0 or out.size == 0:
+            return out
+        copies = list(plan)
+        if shard is not None:
+            await self._read_sharded(plan, copies, out)
+            return out
+        if not self.kv.blocking:
+            await self._read_async(plan, copies, out)
+            return out
+
+        def job(copy: ChunkCopy) -> Callable[[], None]:
+            def run() -> None:
+                key = fmt.key(copy.cell)
+                slot = plan.contiguous_slot(out, copy) if self.cache is None else None
+                arr = self._load(key, slot)
+                if arr is None:
+                    plan.fill_into(out, fmt.fill_value, copy)
+                elif arr is not slot:
+                    plan.read_into(out, arr, copy)
+
+            return run
+
+        await self._run_all([job(c) for c in copies])
+        return out
+
+    async def _read_async(self, plan: Plan, copies: list[ChunkCopy], out: Array) -> None:
+        fmt = self.fmt
+        loop = asyncio.get_running_loop()
+
+        async def one(copy: ChunkCopy) -> None:
+            key = fmt.key(copy.cell)
+            res = await self.kv.read(key)
+
+            def finish() -> None:
+                if res.state != "value":
+                    plan.fill_into(out, fmt.fill_value, copy)
+                    return
+                slot = plan.contiguous_slot(out, copy)
+                arr = self._decode(res.value, key, slot)
+                if arr is not slot:
+                    plan.read_into(out, arr, copy)
+
+            await loop.run_in_executor(self.executor, finish)
+
+        results = await asyncio.gather(*(one(c) for c in copies), return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+
+    async def _read_sharded(self, plan: Plan, copies: list[ChunkCopy], out: Array) -> None:
+        """Read only the needed sub-chunks of each shard: its index, then merged byte ranges."""
+        fmt = self.fmt
+        shard = fmt.shard
+        assert shard is not None
+        ratio = tuple(c // r for c, r in zip(fmt.chunk_shape, shard.inner_shape))
+        groups: dict[tuple[int, ...], list[ChunkCopy]] = {}
+        for copy in copies:
+            scell = tuple(c // r for c, r in zip(copy.cell, ratio))
+            groups.setdefault(scell, []).append(copy)
+        off, length = shard.index_byte_range()
+
+        def job(scell: tuple[int, ...], items: list[ChunkCopy]) -> Callable[[], None]:
+            def run() -> None:
+                key = fmt.key(scell)
+                rng = (off, None) if off < 0 else (off, off + length)
+                try:
+                    res = self.kv.read_blocking(key, ReadOptions(byte_range=rng))
+                except status.StatusError as e:
+                    if e.code != "OUT_OF_RANGE":
+                        raise
+                    raise self._decode_error(
+                        key,
+                        ChunkDecodeError(
+                            "FAILED_PRECONDITION",
+                            f"Existing shard has size less than the index size of {length} bytes",
+                        ),
+                    ) from None
+                if res.state != "value":
+                    for c in items:
+                        plan.fill_into(out, fmt.fill_value, c)
+                    return
+                try:
+                    index = shard.decode_index(res.value, key)
+                except status.StatusError as e:
+                    raise self._decode_error(key, e) from None
+                wanted: list[tuple[int, int, ChunkCopy]] = []
+                for c in items:
+                    inner = tuple(x - s * r for x, s, r in zip(c.cell, scell, ratio))
+                    br = index.byte_range(inner)
+                    if br is None:
+                        plan.fill_into(out, fmt.fill_value, c)
+                    else:
+                        wanted.append((br[0], br[1], c))
+                wanted.sort(key=lambda w: w[0])
+                i = 0
+                while i < len(wanted):
+                    j = i + 1
+                    lo, hi = wanted[i][0], wanted[i][0] + wanted[i][1]
+                    while j < len(wanted) and wanted[j][0] <= hi + _MAX_GAP:
+                        hi = max(hi, wanted[j][0] + wanted[j][1])
+                        j += 1
+                    got = self.kv.read_blocking(key, ReadOptions(byte_range=(lo, hi)))
+                    if got.state != "value" or len(got.value) != hi - lo:
+                        raise status.StatusError(
+                            "FAILED_PRECONDITION",
+                            f"Error reading {self.kv.describe(key)}: shard changed while reading",
+                        )
+                    buf = memoryview(got.value)
+                    for o, n, c in wanted[i:j]:
+                        try:
+                            arr = shard.decode_inner(bytes(buf[o - lo : o - lo + n]), key, None)
+                        except status.StatusError as e:
+                            raise self._decode_error(key, e) from None
+                        plan.read_into(out, arr, c)
+                    i = j
+
+            return run
+
+        await self._run_all([job(s, items) for s, items in groups.items()])
+
+    # ------------------------------------------------------------------------------------ writing
+    async def write(self, transform: IndexTransform, source: Array, array_shape: Sequence[int]) -> None:
+        """Store ``source`` (request-shaped, already of the array's dtype) through ``transform``."""
+        fmt = self.fmt
+        plan = make_plan(transform, fmt.chunk_shape, array_shape)
+        if plan.count == 0 or int(np.prod(plan.shape)) == 0:
+            return
+        src = plan.prepare_source(np.asarray(source))
+
+        def job(copy: ChunkCopy) -> Callable[[], None]:
+            return lambda: self._write_chunk(plan, copy, src)
+
+        await self._run_all([job(c) for c in plan])
+
+    def _write_chunk(self, plan: Plan, copy: ChunkCopy, src: Array) -> None:
+        fmt = self.fmt
+        key = fmt.key(copy.cell)
+        while True:
+            if copy.full:
+                chunk = np.full(fmt.chunk_shape, fmt.fill_value, dtype=fmt.dtype)
+                cond = b""
+            else:
+                res: ReadResult = self.kv.read_blocking(key)
+                if res.state == "value":
+                    chunk = self._decode(res.value, key, None)
+                    if not chunk.flags.writeable:
+                        chunk = chunk.copy()
+                    cond = res.stamp.generation
+                else:
+                    chunk = np.full(fmt.chunk_shape, fmt.fill_value, dtype=fmt.dtype)
+                    cond = NO_VALUE
+            plan.write_from(chunk, src, copy)
+            value = None if (not fmt.store_fill_chunks and fmt.is_fill(chunk)) else fmt.encode(chunk)
+            stamp = self.kv.write_blocking(key, value, cond)
+            if stamp.generation != b"" or cond == b"":
+                break
+        if self.cache is not None:
+            ck = (self.kv.identity, self.kv.full_key(key))
+            self.cache.put(ck, CacheEntry(stamp.generation, None if value is None else chunk, stamp.time))
+
+    # ------------------------------------------------------------------------------------ resize
+    async def delete_outside(self, old_shape: Sequence[int], new_shape: Sequence[int]) -> None:
+        """Delete stored chunks that lie entirely outside ``new_shape`` (after shrinking)."""
+        fmt = self.fmt
+        cs = fmt.chunk_shape
+        old_grid = [-(-s // c) for s, c in zip(old_shape, cs)]
+        new_grid = [-(-s // c) for s, c in zip(new_shape, cs)]
+        if all(n >= o for n, o in zip(new_grid, old_grid)):
+            return
+        cells = np.indices(old_grid).reshape(len(cs), -1).T if cs else np.zeros((1, 0), dtype=int)
+        outside = (cells >= np.asarray(new_grid)).any(axis=1) if cs else np.zeros(1, bool)
+        keys = [fmt.key(tuple(int(x) for x in cell)) for cell in cells[outside]]
+
+        def job(key: str) -> Callable[[], None]:
+            def run() -> None:
+                self.kv.write_blocking(key, None)
+                if self.cache is not None:
+                    self.cache.discard((self.kv.identity, self.kv.full_key(key)))
+
+            return run
+
+        await self._run_all([job(k) for k in keys])
