@@ -797,6 +797,11 @@ class Context:
             resources = dict(self._resources)
         return (_restore_context, (self._spec, self._parent, resources))
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import context_bundle
+
+        return context_bundle(self)
+
     def __repr__(self) -> str:
         return f"<tsexplore.Context object at {id(self):#x}>"
 

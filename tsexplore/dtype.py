@@ -131,6 +131,11 @@ class dtype:
     def __hash__(self) -> int:
         return hash(("tensorstore.dtype", self._name))
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import dtype_bundle
+
+        return dtype_bundle(self)
+
     def __repr__(self) -> str:
         return f'dtype("{self._name}")'
 

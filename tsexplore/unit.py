@@ -247,6 +247,11 @@ class Unit:
     __hash__ = None  # type: ignore[assignment]
 
     # -- text -----------------------------------------------------------------------------------
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import unit_bundle
+
+        return unit_bundle(self)
+
     def __repr__(self) -> str:
         return f'Unit({format_g(self._multiplier)}, "{c_hex_escape(self._base_unit)}")'
 

@@ -1,26 +1,63 @@
 """Rich display: pure functions from public objects to ``_repr_mimebundle_`` bundles (HTML + text/plain).
 
-Rendering never performs I/O and never blocks.
+Each public type has one ``xxx_bundle(obj) -> dict`` here; classes delegate with a one-line
+``_repr_mimebundle_``.  Rendering never performs I/O, never blocks and never raises.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from ._html import CSS, bundle, json_block, kv_table, redact, section, table
+from .index import (
+    dim_bundle,
+    dim_expression_bundle,
+    domain_section,
+    domain_summary,
+    domain_table,
+    explain_rows,
+    index_domain_bundle,
+    index_transform_bundle,
+)
+from .objects import context_bundle, dtype_bundle, future_bundle, kvstore_bundle, unit_bundle
+from .storage import (
+    chunk_grid_section,
+    chunk_layout_bundle,
+    codec_section,
+    json_section,
+    schema_bundle,
+    schema_sections,
+    spec_bundle,
+    tensorstore_bundle,
+    transaction_bundle,
+)
 
-__all__ = ["future_bundle"]
-
-
-def future_bundle(fut: Any) -> dict[str, str]:
-    """Bundle for a Future: its state, and the result's own repr once done."""
-    if fut.cancelled():
-        state = "cancelled"
-    elif not fut.done():
-        state = "pending"
-    elif fut.exception() is not None:
-        state = f"failed: {type(fut.exception()).__name__}: {fut.exception()}"
-    else:
-        state = "done"
-    text = f"Future({state})"
-    import html
-
-    return {"text/plain": text, "text/html": f"<code>{html.escape(text)}</code>"}
+__all__ = [
+    "CSS",
+    "bundle",
+    "chunk_grid_section",
+    "chunk_layout_bundle",
+    "codec_section",
+    "context_bundle",
+    "dim_bundle",
+    "dim_expression_bundle",
+    "domain_section",
+    "domain_summary",
+    "domain_table",
+    "dtype_bundle",
+    "explain_rows",
+    "future_bundle",
+    "index_domain_bundle",
+    "index_transform_bundle",
+    "json_block",
+    "json_section",
+    "kv_table",
+    "kvstore_bundle",
+    "redact",
+    "schema_bundle",
+    "schema_sections",
+    "section",
+    "spec_bundle",
+    "table",
+    "tensorstore_bundle",
+    "transaction_bundle",
+    "unit_bundle",
+]

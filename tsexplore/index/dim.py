@@ -229,6 +229,11 @@ class Dim:
         iv = fmt_oi(*self._oi())
         return f"{quote(self._label)}: {iv}" if self._label else iv
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ..display import dim_bundle
+
+        return dim_bundle(self)
+
     def __repr__(self) -> str:
         parts = []
         if self._lo != -INF:

@@ -79,6 +79,11 @@ class DimExpression:
     def _then(self, op: _Op) -> DimExpression:
         return DimExpression(self._sel, (*self._ops, op))
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ..display import dim_expression_bundle
+
+        return dim_expression_bundle(self)
+
     def __repr__(self) -> str:
         return f"d[{_sel_repr(self._sel)}]" + "".join(op.text for op in self._ops)
 

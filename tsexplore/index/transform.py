@@ -359,6 +359,11 @@ class IndexDomain(_DomainBase):
     def _ts_with_transform(self, t: IndexTransform) -> IndexDomain:
         return t.domain
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ..display import index_domain_bundle
+
+        return index_domain_bundle(self)
+
     def __repr__(self) -> str:
         return domain_text(self._f)
 
@@ -519,6 +524,11 @@ class IndexTransform(_DomainBase, Indexable):
         if not all_identity:
             j["output"] = out
         return dict(sorted(j.items()))
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ..display import index_transform_bundle
+
+        return index_transform_bundle(self)
 
     def __repr__(self) -> str:
         lo, hi, il, iu, lab = self._f

@@ -165,14 +165,17 @@ class KvStore:
         return self.copy()
 
     def __truediv__(self, component: str | bytes) -> KvStore:
-        comp = (
-            component if isinstance(component, str) else as_key(component).decode("utf-8", "surrogateescape")
-        )
+        comp = component if isinstance(component, str) else as_key(component).decode("utf-8", "surrogateescape")
         return KvStore._make(self._driver, join_path(self._path, comp), self._ctx, self._transaction)
 
     def __add__(self, suffix: str | bytes) -> KvStore:
         suf = suffix if isinstance(suffix, str) else as_key(suffix).decode("utf-8", "surrogateescape")
         return KvStore._make(self._driver, self._path + suf, self._ctx, self._transaction)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ..display import kvstore_bundle
+
+        return kvstore_bundle(self)
 
     def __repr__(self) -> str:
         return pretty_json_repr("KvStore(", unbound_json(self._driver.spec, self._path, self._ctx, None))
@@ -237,9 +240,7 @@ class KvStore:
     def delete_range(self, range: _KeyRange) -> Future[None]:
         """Delete every key in ``range`` (relative to :attr:`path`)."""
         if not isinstance(range, _KeyRange):
-            raise TypeError(
-                "delete_range(): incompatible function arguments: range must be a KvStore._KeyRange"
-            )
+            raise TypeError("delete_range(): incompatible function arguments: range must be a KvStore._KeyRange")
         return spawn(self._driver.delete_range(self._abs_range(range)))
 
     # -- synchronous mapping forms ------------------------------------------------------------------------
