@@ -1,0 +1,374 @@
+"""Shared base of the kvstore-backed chunked drivers (zarr, zarr3, later n5).
+
+A format supplies a :class:`MetadataFormat` (metadata key, parse, print, create from schema
+constraints, validate against a spec's ``metadata`` member and schema, the chunk format).  This
+module does everything else once: the open modes (``open``/``create``/``delete_existing``/
+``assume_metadata``), the chunk engine with its cache and pool, ``spec()``, ``resize`` and
+``resolve``.
+"""
+
+from __future__ import annotations
+
+import abc
+import copy as _copy
+import json
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .. import jsonb, status
+from ..chunk.cache import cache_for
+from ..chunk.engine import ChunkEngine
+from ..chunk.format import ChunkFormat
+from ..chunk.kvio import KvAccess
+from ..index.transform import IndexDomain, IndexTransform
+from ..kvstore.types import NO_VALUE
+from .base import Driver, DriverSpec, OpenRequest, SpecOptions
+
+__all__ = ["ChunkedDriver", "ChunkedDriverSpec", "MetadataFormat", "default_chunk_shape", "schema_attr"]
+
+Array = np.ndarray[Any, Any]
+
+
+def schema_attr(schema: Any, name: str) -> Any:
+    """A schema constraint or ``None`` (tolerates schema objects that lack the attribute)."""
+    try:
+        return getattr(schema, name, None)
+    except Exception:
+        return None
+
+
+def default_chunk_shape(shape: tuple[int, ...], target: int = 1 << 20) -> tuple[int, ...]:
+    """tensorstore's default: the whole array, halving the largest dimension until <= ``target`` elements."""
+    chunk = [max(1, s) for s in shape]
+    while chunk and int(np.prod(chunk)) > target:
+        i = int(np.argmax(chunk))
+        chunk[i] = -(-chunk[i] // 2)
+    return tuple(chunk)
+
+
+class MetadataFormat(abc.ABC):
+    """The format-specific metadata hooks of a chunked driver."""
+
+    driver_name: ClassVar[str]
+    metadata_key: ClassVar[str]
+
+    @abc.abstractmethod
+    def parse(self, value: Any) -> Any:
+        """Validated metadata from stored JSON (errors name the member)."""
+
+    @abc.abstractmethod
+    def to_json(self, meta: Any, include_defaults: bool = False) -> dict[str, Any]:
+        """Stored JSON of ``meta``."""
+
+    @abc.abstractmethod
+    def create(self, constraints: dict[str, Any], schema: Any) -> Any:
+        """New metadata from a spec's ``metadata`` member and schema constraints."""
+
+    @abc.abstractmethod
+    def validate(self, meta: Any, constraints: dict[str, Any], schema: Any) -> None:
+        """Check stored metadata against the spec (FAILED_PRECONDITION naming the field)."""
+
+    @abc.abstractmethod
+    def chunk_format(self, meta: Any, options: dict[str, Any]) -> ChunkFormat:
+        """The chunk hooks (``options``: driver members such as ``field``)."""
+
+    @abc.abstractmethod
+    def shape(self, meta: Any) -> tuple[int, ...]: ...
+
+    @abc.abstractmethod
+    def with_shape(self, meta: Any, shape: tuple[int, ...]) -> Any: ...
+
+    def labels(self, meta: Any) -> tuple[str, ...]:
+        return ("",) * len(self.shape(meta))
+
+    def extra_dims(self, meta: Any, options: dict[str, Any]) -> tuple[int, ...]:
+        """Trailing dimensions beyond the metadata shape (zarr v2 field/array dtypes)."""
+        return ()
+
+    def dimension_units(self, meta: Any) -> tuple[Any, ...] | None:
+        return None
+
+    def codec_json(self, meta: Any) -> dict[str, Any] | None:
+        return None
+
+    def fill_value(self, meta: Any, fmt: ChunkFormat) -> Array | None:
+        return fmt.fill_value
+
+    def check_constraints(self, value: Any) -> dict[str, Any]:
+        """Parse a spec's ``metadata`` member (only the members given)."""
+        return jsonb.expect_object(value)
+
+
+class ChunkedDriverSpec(DriverSpec):
+    """Driver spec of a kvstore-backed chunked format."""
+
+    uses_kvstore: ClassVar[bool] = True
+    context_resources: ClassVar[tuple[str, ...]] = ("cache_pool", "data_copy_concurrency")
+    format: ClassVar[MetadataFormat]
+    extra_members: ClassVar[tuple[str, ...]] = ()
+
+    metadata: dict[str, Any]
+    store_data_equal_to_fill_value: bool
+    fill_missing_data_reads: bool
+    options: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, reader: jsonb.ObjectReader, schema: Any) -> ChunkedDriverSpec:
+        self = cls(schema)
+        self.metadata = reader.get("metadata", cls.format.check_constraints, {})
+        self.store_data_equal_to_fill_value = reader.get("store_data_equal_to_fill_value", jsonb.expect_bool, False)
+        self.fill_missing_data_reads = reader.get("fill_missing_data_reads", jsonb.expect_bool, True)
+        self.options = {}
+        for name in cls.extra_members:
+            if reader.has(name):
+                self.options[name] = reader.get(name, lambda v: v)
+        return self
+
+    @classmethod
+    def make(cls, schema: Any, metadata: dict[str, Any], kvstore: Any, **options: Any) -> ChunkedDriverSpec:
+        self = cls(schema)
+        self.metadata = metadata
+        self.store_data_equal_to_fill_value = False
+        self.fill_missing_data_reads = True
+        self.options = dict(options)
+        self.kvstore = kvstore
+        return self
+
+    def to_json(self, *, include_defaults: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.metadata:
+            out["metadata"] = jsonb.sorted_json(self.metadata)
+        if include_defaults or self.store_data_equal_to_fill_value:
+            out["store_data_equal_to_fill_value"] = self.store_data_equal_to_fill_value
+        if include_defaults or not self.fill_missing_data_reads:
+            out["fill_missing_data_reads"] = self.fill_missing_data_reads
+        out.update(self.options)
+        return out
+
+    def url(self) -> str:
+        scheme = self.url_scheme or self.driver_name
+        return f"{scheme}:"
+
+    def strip_for_minimal(self) -> DriverSpec:
+        clone = _copy.copy(self)
+        clone.metadata = {}
+        return clone
+
+    async def open(self, request: OpenRequest) -> Driver:
+        fmt = self.format
+        if self.kvstore is None:
+            raise status.invalid_argument('"kvstore" must be specified')
+        kv = await _open_kvstore(self.kvstore, request.context)
+        access = KvAccess(kv.driver, kv.path)
+        key = fmt.metadata_key
+        schema = request.schema
+        if request.delete_existing:
+            from ..kvstore.types import KeyRange
+
+            await kv.driver.delete_range(KeyRange.prefix(access.prefix))
+        meta: Any = None
+        if request.assume_metadata:
+            meta = fmt.create(self.metadata, schema)
+        elif request.open or not request.create:
+            res = await access.read(key)
+            if res.state == "value":
+                meta = _parse_stored(fmt, res.value, access.describe(key))
+                fmt.validate(meta, self.metadata, schema)
+            elif not request.create:
+                raise status.not_found(f"Metadata at {access.describe(key)} does not exist")
+        if meta is None:
+            try:
+                meta = fmt.create(self.metadata, schema)
+            except status.StatusError as e:
+                raise status.StatusError(
+                    e.code,
+                    f"Error writing {json.dumps(key) if not kv.path else access.describe(key)}: "
+                    f"Cannot create using specified \"metadata\" and schema: {e.message}",
+                ) from None
+            data = jsonb.dump_compact(fmt.to_json(meta)).encode()
+            stamp = await access.write(key, data, NO_VALUE)
+            if stamp.generation == b"":
+                if request.open:  # created concurrently: open what is there
+                    res = await access.read(key)
+                    meta = _parse_stored(fmt, res.value, access.describe(key))
+                    fmt.validate(meta, self.metadata, schema)
+                else:
+                    raise status.already_exists(f"Error writing {access.describe(key)}")
+        return ChunkedDriver(type(self), fmt, meta, kv, access, request, self)
+
+
+def _parse_stored(fmt: MetadataFormat, data: bytes, where: str) -> Any:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        raise status.data_loss(f"Error reading {where}: Invalid JSON") from None
+    try:
+        return fmt.parse(value)
+    except status.StatusError as e:
+        raise status.StatusError("FAILED_PRECONDITION", f"Error reading {where}: {e.message}") from None
+
+
+async def _open_kvstore(spec: Any, context: Any) -> Any:
+    from ..kvstore import KvStore
+    from ..kvstore import _ctx as kctx
+
+    bound = spec._bound if spec._bound is not None else kctx.child(context, spec._context)
+    spec._driver.check_path(spec._path)
+    driver = await spec._driver.open(bound)
+    return KvStore._make(driver, spec._path, bound)
+
+
+class ChunkedDriver(Driver):
+    """An open chunked array: metadata + chunk engine over a kvstore."""
+
+    def __init__(  # noqa: PLR0917
+        self,
+        spec_cls: type[ChunkedDriverSpec],
+        fmt: MetadataFormat,
+        meta: Any,
+        kv: Any,
+        access: KvAccess,
+        request: OpenRequest,
+        spec: ChunkedDriverSpec,
+    ) -> None:
+        from ..dtype import dtype as ts_dtype
+
+        self.spec_cls = spec_cls
+        self.format = fmt
+        self.meta = meta
+        self._kv = kv
+        self.access = access
+        self.request = request
+        self.open_spec = spec
+        self.chunk_fmt = fmt.chunk_format(meta, spec.options)
+        self.chunk_fmt.store_fill_chunks = spec.store_data_equal_to_fill_value or self.chunk_fmt.store_fill_chunks
+        self.dtype = ts_dtype(self.chunk_fmt.dtype)
+        pool = request.resource(spec, "cache_pool")
+        copy = request.resource(spec, "data_copy_concurrency")
+        recheck = request.recheck_cached_data
+        self.engine = ChunkEngine(
+            access,
+            self.chunk_fmt,
+            executor=copy.executor(),
+            cache=cache_for(pool),
+            recheck_cached_data=True if recheck is None else recheck,
+        )
+
+    # -- shape -------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.format.shape(self.meta) + self.format.extra_dims(self.meta, self.open_spec.options)
+
+    def domain(self) -> IndexDomain:
+        shape = self.shape
+        n = len(shape)
+        extra = len(shape) - len(self.format.shape(self.meta))
+        labels = self.format.labels(self.meta) + ("",) * extra
+        implicit_hi = (True,) * (n - extra) + (False,) * extra
+        return IndexDomain._make(((0,) * n, shape, (False,) * n, implicit_hi, labels))
+
+    # -- I/O --------------------------------------------------------------------------------------
+    async def read(self, transform: IndexTransform, *, transaction: Any = None) -> Array:
+        return await self.engine.read(transform, self.shape)
+
+    async def write(self, transform: IndexTransform, source: Array, *, transaction: Any = None) -> None:
+        await self.engine.write(transform, source, self.shape)
+
+    # -- spec and schema ---------------------------------------------------------------------------------
+    def spec(self, options: SpecOptions) -> DriverSpec:
+        from ..schema import Schema
+
+        metadata = {} if options.minimal_spec else self.format.to_json(self.meta)
+        spec = self.spec_cls.make(Schema(dtype=self.dtype), metadata, self._kv.spec(), **self.open_spec.options)
+        spec.resource_values = dict(self.open_spec.resource_values)
+        spec.store_data_equal_to_fill_value = self.open_spec.store_data_equal_to_fill_value
+        spec.fill_missing_data_reads = self.open_spec.fill_missing_data_reads
+        return spec
+
+    @property
+    def kvstore(self) -> Any:
+        return self._kv
+
+    @property
+    def chunk_layout(self) -> Any:
+        from ..chunk_layout import ChunkLayout
+
+        n = len(self.shape)
+        extra = self.format.extra_dims(self.meta, self.open_spec.options)
+        write = tuple(self.chunk_fmt.chunk_shape)[: n - len(extra)] + extra
+        read = tuple(self.chunk_fmt.read_chunk_shape)[: n - len(extra)] + extra
+        return ChunkLayout(
+            grid_origin=[0] * n, inner_order=list(range(n)), write_chunk_shape=list(write), read_chunk_shape=list(read)
+        )
+
+    @property
+    def codec(self) -> Any:
+        from ..codec_spec import CodecSpec
+
+        js = self.format.codec_json(self.meta)
+        return None if js is None else CodecSpec(js)
+
+    @property
+    def fill_value(self) -> Array | None:
+        return self.format.fill_value(self.meta, self.chunk_fmt)
+
+    @property
+    def dimension_units(self) -> Any:
+        return self.format.dimension_units(self.meta)
+
+    # -- resize / resolve ----------------------------------------------------------------------------------
+    def _with_meta(self, meta: Any) -> ChunkedDriver:
+        return ChunkedDriver(self.spec_cls, self.format, meta, self._kv, self.access, self.request, self.open_spec)
+
+    async def resolve(self, *, fix_resizable_bounds: bool = False, transaction: Any = None) -> Driver:
+        key = self.format.metadata_key
+        res = await self.access.read(key)
+        if res.state != "value":
+            raise status.not_found(f"Metadata at {self.access.describe(key)} does not exist")
+        meta = _parse_stored(self.format, res.value, self.access.describe(key))
+        return self._with_meta(meta)
+
+    async def resize(
+        self,
+        inclusive_min: tuple[int | None, ...],
+        exclusive_max: tuple[int | None, ...],
+        *,
+        resize_metadata_only: bool = False,
+        resize_tied_bounds: bool = False,
+        expand_only: bool = False,
+        shrink_only: bool = False,
+        transaction: Any = None,
+    ) -> Driver:
+        key = self.format.metadata_key
+        res = await self.access.read(key)
+        if res.state != "value":
+            raise status.not_found(f"Metadata at {self.access.describe(key)} does not exist")
+        meta = _parse_stored(self.format, res.value, self.access.describe(key))
+        old = self.format.shape(meta)
+        for i, lo in enumerate(inclusive_min[: len(old)]):
+            if lo is not None and lo != 0:
+                raise status.failed_precondition(
+                    f"Cannot change inclusive lower bound of dimension {i}, which is fixed at 0, to {lo}"
+                )
+        new = tuple(
+            old[i] if (i >= len(exclusive_max) or exclusive_max[i] is None) else int(exclusive_max[i] or 0)
+            for i in range(len(old))
+        )
+        for i, (o, n) in enumerate(zip(old, new)):
+            if expand_only and n < o:
+                raise status.failed_precondition(
+                    f"Error writing {self.access.describe(key)}: Resize operation would shrink output dimension {i}"
+                )
+            if shrink_only and n > o:
+                raise status.failed_precondition(
+                    f"Error writing {self.access.describe(key)}: Resize operation would expand output dimension {i}"
+                )
+        new_meta = self.format.with_shape(meta, new)
+        if not resize_metadata_only:
+            await self.engine.delete_outside(old, new)
+        data = jsonb.dump_compact(self.format.to_json(new_meta)).encode()
+        stamp = await self.access.write(key, data, res.stamp.generation)
+        if stamp.generation == b"":
+            raise status.aborted(f"Error writing {self.access.describe(key)}: Generation mismatch")
+        return self._with_meta(new_meta)
