@@ -23,7 +23,7 @@ CASES = [
     "ts.IndexTransform(input_shape=[2, 3, 4])[[0, 1], :, [1, 2]]",
     "ts.IndexTransform(input_shape=[2, 3, 4]).oindex[[0, 1], :, [1, 2]]",
     "ts.IndexTransform(input_shape=[2, 3, 4]).vindex[:, [0, 1], [1, 2]]",
-    "ts.IndexTransform(input_shape=[3, 4])[np.array([[True, False, True, False], [False, True, False, False], [True, True, False, False]])]",
+    "ts.IndexTransform(input_shape=[3, 4])[np.array([[True, False, True, False], [False, True, False, False], [True, True, False, False]])]",  # noqa: E501
     "ts.IndexTransform(input_shape=[4, 4])[ts.d[0, 1].diagonal]",
     "ts.IndexTransform(input_shape=[2, 3], input_labels=['x', 'y'])[ts.d['y'].transpose[0]]",
     "ts.IndexDomain(shape=[3, 4], labels=['x', 'y'])[ts.d['x'].mark_bounds_implicit[True]]",
