@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 from multiprocessing.connection import Connection
 from typing import Any
@@ -81,8 +82,6 @@ class Reference:
         return out
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError, BrokenPipeError):
             self._conn.send(None)
-        except (OSError, BrokenPipeError):
-            pass
         self._proc.join(5)

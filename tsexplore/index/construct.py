@@ -296,9 +296,9 @@ def domain_getitem(dom: IndexDomain, key: Any) -> Any:
     raise TypeError(
         "__getitem__(): incompatible function arguments. The following argument types are supported:\n"
         "    1. (self: tensorstore.IndexDomain, identifier: int | str) -> tensorstore.Dim\n"
-        "    2. (self: tensorstore.IndexDomain, selection: tensorstore.DimSelectionLike) -> tensorstore.IndexDomain\n"  # noqa: E501
+        "    2. (self: tensorstore.IndexDomain, selection: tensorstore.DimSelectionLike) -> tensorstore.IndexDomain\n"
         "    3. (self: tensorstore.IndexDomain, other: tensorstore.IndexDomain) -> tensorstore.IndexDomain\n"
         "    4. (self: tensorstore.IndexDomain, expr: tensorstore.DimExpression) -> tensorstore.IndexDomain\n"
-        "    5. (self: tensorstore.IndexDomain, transform: tensorstore.IndexTransform) -> tensorstore.IndexDomain\n"  # noqa: E501
+        "    5. (self: tensorstore.IndexDomain, transform: tensorstore.IndexTransform) -> tensorstore.IndexDomain\n"
         f"\nInvoked with: {dom!r}, {key!r}"
     )

@@ -137,7 +137,7 @@ def intersect_preferring_explicit(a: OIInterval, b: OIInterval) -> OIInterval:
 
 
 def affine_domain(lo: int, hi: int, offset: int, divisor: int) -> tuple[int, int]:
-    """Input interval whose image under ``offset + divisor * x`` lies in ``[lo, hi)`` (GetAffineTransformDomain)."""  # noqa: E501
+    """Input interval whose image under ``offset + divisor * x`` lies in ``[lo, hi)`` (GetAffineTransformDomain)."""
     if divisor == 0:
         raise status.invalid_argument("Divisor (stride) must be non-zero")
     if lo == -INF and hi == INF + 1:

@@ -258,7 +258,7 @@ def _num_ellipsis(spec: IndexingSpec, selection_rank: int) -> int:
     n = selection_rank - spec.num_output_dims - spec.num_new_dims
     if n < 0 or (not spec.has_ellipsis and n != 0):
         raise status.invalid_argument(
-            f"Indexing expression requires {spec.num_output_dims + spec.num_new_dims} dimensions but selection "  # noqa: E501
+            f"Indexing expression requires {spec.num_output_dims + spec.num_new_dims} dimensions but selection "
             f"has {selection_rank} dimensions"
         )
     return n
@@ -546,7 +546,7 @@ def to_transform_dims(
         o += 1
     if o != output_rank:
         raise status.invalid_argument(
-            f"Indexing expression requires {spec.num_output_dims + spec.num_new_dims} dimensions but selection "  # noqa: E501
+            f"Indexing expression requires {spec.num_output_dims + spec.num_new_dims} dimensions but selection "
             f"has {len(dims)} dimensions"
         )
     for k, x in enumerate(dims):
