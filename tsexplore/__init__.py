@@ -41,6 +41,17 @@ _EXPORTS: dict[str, str] = {
     },
     # key-value stores
     "KvStore": ".kvstore",
+    # specs, schemas and open stores
+    "Spec": ".spec",
+    "Schema": ".schema",
+    "ChunkLayout": ".chunk_layout",
+    "CodecSpec": ".codec_spec",
+    "OpenMode": ".open_mode",
+    "open": ".open",
+    "TensorStore": ".tensorstore",
+    "WriteFutures": ".tensorstore",
+    "array": ".driver.array",
+    "cast": ".driver.cast",
     # transactions
     "Transaction": ".transaction",
 }

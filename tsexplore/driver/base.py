@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..schema import ChunkLayout, CodecSpec, Schema
     from ..unit import Unit
 
-__all__ = ["Driver", "DriverSpec", "OpenRequest", "SpecOptions"]
+__all__ = ["Driver", "DriverSpec", "OpenRequest", "SpecOptions", "check_open_mode"]
 
 
 @dataclass
@@ -173,8 +173,8 @@ class Driver(abc.ABC):
     """
 
     dtype: DType
-    readable: ClassVar[bool] = True
-    writable: ClassVar[bool] = True
+    readable: bool = True
+    writable: bool = True
 
     @abc.abstractmethod
     def domain(self) -> IndexDomain:
@@ -256,10 +256,18 @@ class Driver(abc.ABC):
         transaction: Any = None,
     ) -> Driver:
         """Change the bounds; returns the driver with its new domain."""
-        raise status.unimplemented(f'Resize not supported by "{self.spec(SpecOptions()).driver_name}" driver')
+        raise status.unimplemented("Resize not supported")
 
     async def storage_statistics(
         self, transform: IndexTransform, *, query_not_stored: bool, query_fully_stored: bool
     ) -> tuple[bool | None, bool | None]:
         """``(not_stored, fully_stored)`` for the region; ``None`` where not asked."""
         raise status.unimplemented("Storage statistics not supported")
+
+
+def check_open_mode(request: OpenRequest) -> None:
+    """The ``delete_existing`` rules every kvstore-backed driver applies (tensorstore's texts)."""
+    if request.delete_existing and not request.create:
+        raise status.invalid_argument("Cannot specify an open mode of `delete_existing` without `create`")
+    if request.delete_existing and request.open:
+        raise status.invalid_argument("Cannot specify an open mode of `delete_existing` with `open`")
