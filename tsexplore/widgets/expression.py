@@ -127,6 +127,8 @@ class Term:
     text: str
     #: for ``ts.d[a, b][i, j]`` (labels/ints selected, one integer index op): ``((a, i), (b, j))``
     pins: tuple[tuple[str | int, int], ...] | None = None
+    #: for dimension expressions: (expression up to op k, op start, op end), to blame the failing op
+    steps: tuple[tuple[Any, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,17 +174,17 @@ class _Parser:
         terms: list[Term] = []
         if self._at_dimexpr():
             start = self.tok.start
-            expr, pins = self.dimexpr()
-            terms.append(Term("dimexpr", expr, start, self.toks[self.i - 1].end, self._slice(start), pins))
+            expr, pins, steps = self.dimexpr()
+            terms.append(Term("dimexpr", expr, start, self.toks[self.i - 1].end, self._slice(start), pins, steps))
         while self.tok.kind != "end":
             start = self.tok.start
             if self.at("["):
                 self.i += 1
                 if self._at_dimexpr():
-                    expr, pins = self.dimexpr()
+                    expr, pins, steps = self.dimexpr()
                     self.expect("]")
                     end = self.toks[self.i - 1].end
-                    terms.append(Term("dimexpr", expr, start, end, self._slice(start), pins))
+                    terms.append(Term("dimexpr", expr, start, end, self._slice(start), pins, steps))
                     continue
                 value = self.indices("]")
                 self.expect("]")
@@ -210,7 +212,7 @@ class _Parser:
             return True
         return self.at("d") and self.peek().text == "["
 
-    def dimexpr(self) -> tuple[Any, tuple[tuple[str | int, int], ...] | None]:
+    def dimexpr(self) -> tuple[Any, tuple[tuple[str | int, int], ...] | None, tuple[tuple[Any, int, int], ...]]:
         """The expression, plus its pins when it is a plain ``ts.d[sel][ints]`` (a slider position)."""
         from ..index import d
 
@@ -222,7 +224,11 @@ class _Parser:
         self.expect("]")
         expr: Any = self._build(lambda: d[sel], open_tok)
         ops: list[Any] = []
+        steps: list[tuple[Any, int, int]] = []
+        op_start = self.tok
         while True:
+            if ops:
+                steps.append((expr, op_start.start, self.toks[self.i - 1].end))
             op_start = self.tok
             if self.at("["):
                 self.i += 1
@@ -251,7 +257,7 @@ class _Parser:
                 self.expect("]")
                 expr = self._build(lambda e=expr, n=name, k=key: getattr(e, n)[k], name_tok)
             else:
-                return expr, _pins(sel, ops)
+                return expr, _pins(sel, ops), tuple(steps)
 
     def _op_key(self, name: str) -> Any:
         if name in ("oindex", "vindex"):
@@ -451,14 +457,19 @@ def _labels_hint(domain: Any) -> str:
     return "labels are " + ", ".join(repr(x) for x in labels) if labels else "the dimensions have no labels"
 
 
-def _error_span(term: Term, msg: str) -> tuple[int, int]:
-    """Narrow an apply error to the quoted label it names, when it names one."""
+def _error_span(transform: Any, term: Term, msg: str) -> tuple[int, int]:
+    """Narrow an apply error to the quoted label it names, else to the first failing ``ts.d`` operation."""
     m = re.search(r'Label "([^"]*)"', msg) or re.search(r'label\(s\) "([^"]*)"', msg)
     if m:
         for q in ("'", '"'):
             k = term.text.find(q + m.group(1) + q)
             if k >= 0:
                 return term.start + k, term.start + k + len(m.group(1)) + 2
+    for prefix, start, end in term.steps:
+        try:
+            transform[prefix]
+        except (IndexError, TypeError, ValueError):
+            return start, end
     return term.start, term.end
 
 
@@ -476,7 +487,7 @@ def apply_terms(transform: Any, expr: Expression, upto: int | None = None) -> An
                 t = t.vindex[term.value]
         except (IndexError, TypeError, ValueError) as e:
             msg = _clean(e)
-            start, end = _error_span(term, msg)
-            hint = _labels_hint(t.domain) if "Label" in msg or "label" in msg else ""
+            start, end = _error_span(t, term, msg)
+            hint = _labels_hint(t.domain) if 'Label "' in msg else ""
             raise ExpressionError(f"term {n}: {msg}", expr.text, start, end, hint) from e
     return t
