@@ -46,6 +46,7 @@ class ChunkEngine:
         executor: concurrent.futures.Executor,
         cache: ChunkCache | None = None,
         recheck_cached_data: Any = True,
+        io_executor: concurrent.futures.Executor | None = None,
     ) -> None:
         self.kv = kv
         self.fmt = fmt
@@ -53,6 +54,7 @@ class ChunkEngine:
         self.cache = cache
         self.recheck_cached_data = recheck_cached_data
         self.open_time = time.time()
+        self.io_executor = io_executor if io_executor is not None else getattr(kv.driver, "pool", None)
 
     # ------------------------------------------------------------------------------------ helpers
     def _decode_error(self, key: str, e: status.StatusError) -> status.StatusError:
@@ -103,14 +105,23 @@ class ChunkEngine:
         cache.put(ck, CacheEntry(res.stamp.generation, arr, res.stamp.time))
         return arr
 
-    async def _run_all(self, jobs: Sequence[Callable[[], None]]) -> None:
-        """Run blocking jobs in the pool; the first failure is raised after all have finished."""
+    async def _run_all(
+        self, jobs: Sequence[Callable[[], None]], executor: concurrent.futures.Executor | None = None
+    ) -> None:
+        """Run blocking jobs in the pool; the first failure is raised after all have finished.
+
+        A single job on a local kvstore runs inline: two thread hops cost more than the job.
+        """
         if not jobs:
             return
+        pool = executor or self.executor
         if len(jobs) == 1:
-            await asyncio.wrap_future(self.executor.submit(jobs[0]))
+            if self.kv.blocking and executor is None:
+                jobs[0]()
+            else:
+                await asyncio.wrap_future(pool.submit(jobs[0]))
             return
-        futs = [asyncio.wrap_future(self.executor.submit(j)) for j in jobs]
+        futs = [asyncio.wrap_future(pool.submit(j)) for j in jobs]
         results = await asyncio.gather(*futs, return_exceptions=True)
         for r in results:
             if isinstance(r, BaseException):
@@ -255,7 +266,8 @@ class ChunkEngine:
         def job(copy: ChunkCopy) -> Callable[[], None]:
             return lambda: self._write_chunk(plan, copy, src)
 
-        await self._run_all([job(c) for c in plan])
+        # writes wait on the kvstore (fsync), so they run in the I/O pool when there is one
+        await self._run_all([job(c) for c in plan], self.io_executor)
 
     def _write_chunk(self, plan: Plan, copy: ChunkCopy, src: Array) -> None:
         fmt = self.fmt

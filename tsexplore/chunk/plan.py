@@ -26,6 +26,11 @@ __all__ = ["ChunkCopy", "GeneralPlan", "StridedPlan", "make_plan", "request_shap
 Array = np.ndarray[Any, Any]
 
 
+def _ix(index: tuple[Any, ...]) -> Any:
+    """``index`` plus ``...``, so a full index still gives a view (not a scalar)."""
+    return (*index, ...)
+
+
 def request_shape(transform: IndexTransform) -> tuple[int, ...]:
     """Shape of the request (the transform's input domain), which must be bounded."""
     lo, hi = transform._f[0], transform._f[1]
@@ -129,7 +134,7 @@ class StridedPlan:
 
     def chunk_view(self, chunk: Array, copy: ChunkCopy) -> Array:
         """The chunk's selected elements, axes in request order (size 1 for free request dims)."""
-        view = chunk[copy.chunk_index]
+        view = chunk[_ix(copy.chunk_index)]
         if self._perm is not None:
             view = view.transpose(self._perm)
         if self._expand is not None:
@@ -137,21 +142,21 @@ class StridedPlan:
         return view  # type: ignore[no-any-return]
 
     def read_into(self, out: Array, chunk: Array, copy: ChunkCopy) -> None:
-        np.copyto(out[copy.request_index], self.chunk_view(chunk, copy), casting="unsafe")
+        np.copyto(out[_ix(copy.request_index)], self.chunk_view(chunk, copy), casting="unsafe")
 
     def fill_into(self, out: Array, value: Array, copy: ChunkCopy) -> None:
-        out[copy.request_index] = value
+        out[_ix(copy.request_index)] = value
 
     def prepare_source(self, source: Array) -> Array:
         return source
 
     def write_from(self, chunk: Array, source: Array, copy: ChunkCopy) -> None:
         """Assign the request's ``source`` values for this chunk into ``chunk``."""
-        src = source[copy.request_index]
+        src = source[_ix(copy.request_index)]
         if self._free:
             take = tuple(slice(-1, None) if i in self._free else slice(None) for i in range(len(self.shape)))
             src = src[take]
-        view = chunk[copy.chunk_index]
+        view = chunk[_ix(copy.chunk_index)]
         if self._perm is not None:
             inv = tuple(np.argsort(self._perm))
             if self._expand is not None:
@@ -168,10 +173,10 @@ class StridedPlan:
             return None
         if any(not isinstance(ix, slice) or ix.step != 1 or ix.start != 0 for ix in copy.chunk_index):
             return None
-        slot = out[copy.request_index]
+        slot = out[_ix(copy.request_index)]
         if slot.shape != self.chunk_shape or not slot.flags.c_contiguous:
             return None
-        return slot
+        return slot  # type: ignore[no-any-return]
 
 
 class GeneralPlan:
