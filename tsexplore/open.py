@@ -12,7 +12,7 @@ from typing import Any
 from . import jsonb, status
 from .context import Context
 from .driver.base import OpenRequest
-from .future import Future, spawn
+from .future import Future, failed, spawn
 from .schema import Schema
 from .spec import OPEN_FLAGS, SCHEMA_KEYS, Spec
 from .tensorstore import TensorStore, check_bounds
@@ -102,7 +102,10 @@ def _open(
         "shape": shape, "chunk_layout": chunk_layout, "codec": codec, "fill_value": fill_value,
         "dimension_units": dimension_units, "schema": schema,
     }
-    s._apply_options({k: v for k, v in options.items() if v is not None})
+    try:
+        s._apply_options({k: v for k, v in options.items() if v is not None})
+    except status.StatusError as e:
+        return failed(e)
     if read is None and write is None:
         read = write = True
     flags = dict(s._flags)

@@ -193,6 +193,8 @@ class Schema(Indexable):
                 raise TypeError("codec must be a tensorstore.CodecSpec")
             self._codec = value if self._codec is None else self._codec.merged(value)
         elif name == "fill_value":
+            if self._dtype is not None and not isinstance(value, (np.ndarray, np.generic)):
+                value = np.asarray(value, dtype=self._dtype.numpy_dtype)
             self._set_fill_value(np.asarray(value))
         elif name == "dimension_units":
             self._set_units(_as_units(value))

@@ -58,8 +58,8 @@ class Spec(Indexable):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if len(args) != 1 or kwargs:
             raise TypeError(
-                "__init__(): incompatible constructor arguments. The following argument types are supported:\n"
-                "    1. tensorstore.Spec(json: Any)\n\nInvoked with: "
+                "__new__(): incompatible function arguments. The following argument types are supported:\n"
+                "    1. (self: object, json: Any) -> tensorstore.Spec\n\nInvoked with: "
                 + ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
             )
         src = args[0]

@@ -405,6 +405,8 @@ class TensorStore(Indexable):
         b = self._driver.base()
         if b is None:
             return None
+        if hasattr(b, "base_for_view"):  # adapters whose index space differs from the base's (downsample)
+            return b.base_for_view(self._transform)  # type: ignore[no-any-return]
         out: TensorStore | None = b[self._transform] if isinstance(b, TensorStore) else b
         return out
 

@@ -118,6 +118,10 @@ class ArrayDriver(Driver):
         return read_array(transform, self.array)
 
     async def write(self, transform: IndexTransform, source: Array, *, transaction: Any = None) -> None:
+        if transform.input_rank == 0:
+            # write_array's basic path yields a NumPy scalar for an all-constant rank-0 view.
+            self.array[tuple(transform([]))] = np.asarray(source)[()]
+            return
         write_array(transform, self.array, None, source)
 
     @property
