@@ -68,9 +68,7 @@ class ChunkEngine:
         except status.StatusError as e:
             raise self._decode_error(key, e) from None
         except Exception as e:  # a codec library error: still name the key
-            raise status.StatusError(
-                "FAILED_PRECONDITION", f"Error reading {self.kv.describe(key)}: {e}"
-            ) from None
+            raise status.StatusError("FAILED_PRECONDITION", f"Error reading {self.kv.describe(key)}: {e}") from None
         if arr.shape != self.fmt.chunk_shape:
             raise status.StatusError(
                 "FAILED_PRECONDITION",

@@ -21,7 +21,7 @@ from ..codec import (
 )
 from ..jsonb import ObjectReader, dump_compact
 from .format import Array, ChunkFormat
-from .zarr3_meta import _exact, _int_array
+from .zarr3_meta import _exact, _int_array, require
 
 __all__ = ["Zarr2Format", "Zarr2Metadata", "parse_zarr2_metadata"]
 
@@ -73,6 +73,7 @@ class Zarr2Metadata:
 
 def parse_zarr2_metadata(value: Any) -> Zarr2Metadata:
     reader = ObjectReader(value)
+    require(reader, {"shape": "array", "chunks": "array"})
     reader.get("zarr_format", _exact(2))
     shape = tuple(reader.get("shape", lambda v: _int_array(v, None, 0)))
     rank = len(shape)
@@ -97,17 +98,17 @@ class Zarr2Format(ChunkFormat):
         if meta.dtype.has_fields:
             if field is None:
                 names = ",".join(f'"{f.name}"' for f in meta.dtype.fields)
-                raise status.failed_precondition(f"Must specify a \"field\" that is one of: [{names}]")
+                raise status.failed_precondition(f'Must specify a "field" that is one of: [{names}]')
             match = [f for f in meta.dtype.fields if f.name == field]
             if not match:
                 names = ",".join(f'"{f.name}"' for f in meta.dtype.fields)
-                raise status.failed_precondition(f"Requested field \"{field}\" is not one of: [{names}]")
+                raise status.failed_precondition(f'Requested field "{field}" is not one of: [{names}]')
             f = match[0]
             self.dtype = np.dtype(f.dtype).newbyteorder("=") if f.dtype.byteorder in "<>" else np.dtype(f.dtype)
             self.chunk_shape = tuple(meta.chunks) + tuple(f.shape)
         else:
             if field is not None:
-                raise status.failed_precondition(f"Requested field \"{field}\" but dtype does not have named fields")
+                raise status.failed_precondition(f'Requested field "{field}" but dtype does not have named fields')
             self.dtype = meta.dtype.native
             self.chunk_shape = self.codec.shape
         if meta.fill_value is None:

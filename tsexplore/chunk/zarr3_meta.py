@@ -81,6 +81,15 @@ def _exact(expected: Any) -> Any:
     return parse
 
 
+def require(reader: ObjectReader, members: dict[str, str]) -> None:
+    """tensorstore's text for a missing required member (``Expected array, but member is missing``)."""
+    for name, kind in members.items():
+        if not reader.has(name):
+            raise status.invalid_argument(
+                f'Error parsing object member "{name}": Expected {kind}, but member is missing'
+            )
+
+
 @dataclass(frozen=True)
 class ChunkKeyEncoding:
     name: str = "default"
@@ -101,9 +110,7 @@ class ChunkKeyEncoding:
     def from_json(cls, value: Any) -> ChunkKeyEncoding:
         reader = ObjectReader(value)
         if not reader.has("name"):
-            raise status.invalid_argument(
-                'Error parsing object member "name": Expected string, but member is missing'
-            )
+            raise status.invalid_argument('Error parsing object member "name": Expected string, but member is missing')
 
         def name_of(v: Any) -> str:
             if v not in ("default", "v2"):
@@ -152,14 +159,17 @@ class Zarr3Metadata:
     def data_type(self) -> str:
         return v3_data_type_name(self.dtype)
 
-    def to_json(self, include_defaults: bool = False) -> dict[str, Any]:
-        """Members as tensorstore writes them (sorted; ``include_defaults`` as ``spec()`` shows)."""
+    def to_json(self, include_defaults: bool = False, spec: bool = False) -> dict[str, Any]:
+        """Members as tensorstore writes them (sorted; ``include_defaults`` as ``spec()`` shows).
+
+        ``spec``: as ``spec().to_json()`` prints them (codec defaults such as ``index_location``).
+        """
         out: dict[str, Any] = {}
         if self.attributes is not None:
             out["attributes"] = self.attributes
         out["chunk_grid"] = {"configuration": {"chunk_shape": list(self.chunk_shape)}, "name": "regular"}
         out["chunk_key_encoding"] = self.chunk_key_encoding.to_json(include_defaults)
-        out["codecs"] = self.codecs.to_json(include_defaults)
+        out["codecs"] = self.codecs.to_json(include_defaults or spec)
         out["data_type"] = self.data_type
         if self.dimension_names is not None:
             out["dimension_names"] = list(self.dimension_names)
@@ -179,6 +189,7 @@ class Zarr3Metadata:
 def parse_zarr3_metadata(value: Any) -> Zarr3Metadata:
     """Validate a ``zarr.json`` object (as read from storage: codec options not defaulted)."""
     reader = ObjectReader(value)
+    require(reader, {"shape": "array", "data_type": "string"})
     reader.get("zarr_format", _exact(3))
     reader.get("node_type", _exact("array"))
     shape = tuple(reader.get("shape", lambda v: _int_array(v, None, 0)))

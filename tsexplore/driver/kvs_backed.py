@@ -79,6 +79,10 @@ class MetadataFormat(abc.ABC):
     @abc.abstractmethod
     def with_shape(self, meta: Any, shape: tuple[int, ...]) -> Any: ...
 
+    def spec_metadata(self, meta: Any) -> dict[str, Any]:
+        """``metadata`` as ``spec().to_json()`` shows it."""
+        return self.to_json(meta)
+
     def labels(self, meta: Any) -> tuple[str, ...]:
         return ("",) * len(self.shape(meta))
 
@@ -184,7 +188,7 @@ class ChunkedDriverSpec(DriverSpec):
                 raise status.StatusError(
                     e.code,
                     f"Error writing {json.dumps(key) if not kv.path else access.describe(key)}: "
-                    f"Cannot create using specified \"metadata\" and schema: {e.message}",
+                    f'Cannot create using specified "metadata" and schema: {e.message}',
                 ) from None
             data = jsonb.dump_compact(fmt.to_json(meta)).encode()
             stamp = await access.write(key, data, NO_VALUE)
@@ -279,7 +283,7 @@ class ChunkedDriver(Driver):
     def spec(self, options: SpecOptions) -> DriverSpec:
         from ..schema import Schema
 
-        metadata = {} if options.minimal_spec else self.format.to_json(self.meta)
+        metadata = {} if options.minimal_spec else self.format.spec_metadata(self.meta)
         spec = self.spec_cls.make(Schema(dtype=self.dtype), metadata, self._kv.spec(), **self.open_spec.options)
         spec.resource_values = dict(self.open_spec.resource_values)
         spec.store_data_equal_to_fill_value = self.open_spec.store_data_equal_to_fill_value

@@ -96,7 +96,12 @@ class ZarrMetadataFormat(MetadataFormat):
         else:
             fill = None
         meta = Zarr2Metadata(
-            shape, tuple(int(x) for x in chunks), dtype, comp, fill, c.get("order", "C"),
+            shape,
+            tuple(int(x) for x in chunks),
+            dtype,
+            comp,
+            fill,
+            c.get("order", "C"),
             c.get("dimension_separator", "."),
         )
         return parse_zarr2_metadata(meta.to_json())

@@ -54,6 +54,9 @@ class Zarr3MetadataFormat(MetadataFormat):
     def to_json(self, meta: Zarr3Metadata, include_defaults: bool = False) -> dict[str, Any]:
         return meta.to_json(include_defaults)
 
+    def spec_metadata(self, meta: Zarr3Metadata) -> dict[str, Any]:
+        return meta.to_json(spec=True)
+
     def shape(self, meta: Zarr3Metadata) -> tuple[int, ...]:
         return meta.shape
 
@@ -144,7 +147,13 @@ class Zarr3MetadataFormat(MetadataFormat):
             names = list(domain.labels)
         cke = ChunkKeyEncoding.from_json(c["chunk_key_encoding"]) if "chunk_key_encoding" in c else ChunkKeyEncoding()
         meta = Zarr3Metadata(
-            shape, dtype, tuple(int(x) for x in chunk), fill, pipeline, cke, attributes,
+            shape,
+            dtype,
+            tuple(int(x) for x in chunk),
+            fill,
+            pipeline,
+            cke,
+            attributes,
             None if names is None else tuple(names),
         )
         # round-trip through the stored form so created metadata obeys the same validation
@@ -245,6 +254,7 @@ def _validate_schema(fmt: MetadataFormat, meta: Any, schema: Any, dt_name: str, 
             else have is not None and bool(np.all(want == have))
         )
         if not same:
+
             def show(x: Any) -> str:
                 v = np.asarray(x).reshape(-1)[0].item()
                 return str(float(v)) if cf.dtype.kind == "f" else str(v)
