@@ -52,6 +52,9 @@ _EXPORTS: dict[str, str] = {
     "WriteFutures": ".tensorstore",
     "array": ".driver.array",
     "cast": ".driver.cast",
+    "downsample": ".driver.downsample",
+    "DownsampleMethod": ".driver.downsample",
+    "lazy_driver": ".driver.lazy",
     # transactions
     "Transaction": ".transaction",
 }
