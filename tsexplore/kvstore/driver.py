@@ -204,16 +204,12 @@ def byte_range_bounds(size: int, byte_range: tuple[int, int | None] | None) -> t
     start, stop = byte_range
     if start < 0:
         if -start > size:
-            raise status.out_of_range(
-                f"Requested byte range [{start}, ?) is not valid for value of size {size}"
-            )
+            raise status.out_of_range(f"Requested byte range [{start}, ?) is not valid for value of size {size}")
         return size + start, size
     end = size if stop is None else stop
     if start > size or end > size:
         shown = "?" if stop is None else str(stop)
-        raise status.out_of_range(
-            f"Requested byte range [{start}, {shown}) is not valid for value of size {size}"
-        )
+        raise status.out_of_range(f"Requested byte range [{start}, {shown}) is not valid for value of size {size}")
     return start, end
 
 

@@ -89,9 +89,7 @@ def _os_error(op: str, path: bytes, e: OSError) -> status.StatusError:
         errno.EEXIST: "ALREADY_EXISTS",
         errno.ENOSPC: "RESOURCE_EXHAUSTED",
     }.get(e.errno or 0, "FAILED_PRECONDITION")
-    return status.StatusError(
-        code, f"Error {op} local file {_quote(path)}: {e.strerror} [os_error_code={e.errno}]"
-    )
+    return status.StatusError(code, f"Error {op} local file {_quote(path)}: {e.strerror} [os_error_code={e.errno}]")
 
 
 @register_driver
@@ -113,15 +111,11 @@ class FileSpec(DriverSpec):
 
     def check_path(self, path: str) -> None:
         if _bad_components(path.encode("utf-8", "surrogateescape")):
-            raise status.invalid_argument(
-                f"Invalid file path: {_quote(path.encode('utf-8', 'surrogateescape'))}"
-            )
+            raise status.invalid_argument(f"Invalid file path: {_quote(path.encode('utf-8', 'surrogateescape'))}")
 
     def url(self, path: str) -> str:
         if not path.startswith("/"):
-            raise status.invalid_argument(
-                f"file: URIs do not support relative paths: {_quote(path.encode())}"
-            )
+            raise status.invalid_argument(f"file: URIs do not support relative paths: {_quote(path.encode())}")
         return "file://" + encode_path(path)
 
     async def open(self, context: Any) -> Driver:
@@ -385,9 +379,7 @@ class FileDriver(Driver):
 
     async def write(self, key: bytes, value: bytes | None, if_equal: bytes) -> TimestampedStorageGeneration:
         validate_key(key)
-        return await run_blocking(
-            _write_blocking, key, value, if_equal, self.sync, self.locking, pool=self.pool
-        )
+        return await run_blocking(_write_blocking, key, value, if_equal, self.sync, self.locking, pool=self.pool)
 
     async def list_keys(self, key_range: KeyRange) -> list[bytes]:
         if key_range.empty:

@@ -77,9 +77,7 @@ class MemorySpec(DriverSpec):
         return "memory://" + encode_path(path)
 
     async def open(self, context: Any) -> Driver:
-        store = _ctx.resolve(
-            context, "memory_key_value_store", self.resource_values.get("memory_key_value_store")
-        )
+        store = _ctx.resolve(context, "memory_key_value_store", self.resource_values.get("memory_key_value_store"))
         return MemoryDriver(self, context, store)
 
 

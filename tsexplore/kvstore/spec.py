@@ -73,9 +73,7 @@ class Spec:
         self._bound = None
 
     @classmethod
-    def _make(
-        cls, driver: DriverSpec, path: str, context: dict[str, Any] | None = None, bound: Any = None
-    ) -> Spec:
+    def _make(cls, driver: DriverSpec, path: str, context: dict[str, Any] | None = None, bound: Any = None) -> Spec:
         self = cls.__new__(cls)
         self._driver, self._path, self._context, self._bound = driver, path, context, bound
         return self
@@ -153,9 +151,7 @@ class Spec:
         return Spec(self)
 
     def __truediv__(self, component: str | bytes) -> Spec:
-        return Spec._make(
-            self._driver.copy(), join_path(self._path, _as_path(component)), self._context, self._bound
-        )
+        return Spec._make(self._driver.copy(), join_path(self._path, _as_path(component)), self._context, self._bound)
 
     def __add__(self, suffix: str | bytes) -> Spec:
         return Spec._make(self._driver.copy(), self._path + _as_path(suffix), self._context, self._bound)

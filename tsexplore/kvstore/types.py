@@ -202,10 +202,7 @@ class ReadResult:
         self._stamp = value
 
     def __repr__(self) -> str:
-        return (
-            f"KvStore.ReadResult(state={self._state!r}, value={_bytes_repr(self._value)}, "
-            f"stamp={self._stamp!r})"
-        )
+        return f"KvStore.ReadResult(state={self._state!r}, value={_bytes_repr(self._value)}, stamp={self._stamp!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (ReadResult, (self._state, self._value, self._stamp))

@@ -54,8 +54,7 @@ def parse_url(url: str) -> dict[str, Any]:
         component = url.split("|", 1)[0]
         if "|" in url:
             raise status.invalid_argument(
-                f"unsupported URL scheme in {json.dumps(url)}: "
-                "only a single kvstore URL component is supported"
+                f"unsupported URL scheme in {json.dumps(url)}: only a single kvstore URL component is supported"
             )
         colon = component.find(":")
         if colon <= 0:
@@ -63,9 +62,7 @@ def parse_url(url: str) -> dict[str, Any]:
         scheme = component[:colon]
         parser = driver_for_scheme(scheme)
         if parser is None:
-            extra = (
-                f": {json.dumps(scheme)} is a kvstore adapter URL scheme" if is_adapter_scheme(scheme) else ""
-            )
+            extra = f": {json.dumps(scheme)} is a kvstore adapter URL scheme" if is_adapter_scheme(scheme) else ""
             raise status.invalid_argument(
                 f"unsupported URL scheme {json.dumps(scheme)} in {json.dumps(component)}{extra}"
             )
