@@ -31,7 +31,7 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "dim_expr": lambda m: m.Spec(J)[m.d[0].label["a"]].to_json(),
     "eq": lambda m: m.Spec(J) == m.Spec(dict(J)),
     "copy": lambda m: m.Spec(J).copy().to_json(),
-    "bad_driver": lambda m: m.Spec({"driver": "lazy"}),
+    "bad_driver": lambda m: m.Spec({"driver": "no_such_driver"}),
     "no_driver": lambda m: m.Spec({}),
     "int_driver": lambda m: m.Spec({"driver": 3}),
     "not_object": lambda m: m.Spec(5),

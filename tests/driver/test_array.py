@@ -61,7 +61,7 @@ CASES: dict[str, Callable[[Any], Any]] = {
         {"driver": "array", "array": [1, 2], "dtype": "int32"}, dtype="int64"
     ).result(),
     "open_context_dict": lambda m: m.open({"driver": "array", "array": [1, 2], "dtype": "int32"}, context={}),
-    "open_bad_driver": lambda m: m.open({"driver": "lazy"}),
+    "open_bad_driver": lambda m: m.open({"driver": "no_such_driver"}),
     "open_extra": lambda m: m.open({"driver": "array", "array": [1], "dtype": "int32", "bogus": 1}),
     "open_missing_dtype": lambda m: m.open({"driver": "array", "array": [1]}),
     "open_bad_transform": lambda m: m.open(
