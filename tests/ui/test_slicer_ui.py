@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
 
-import nbformat
 import pytest
 
 from .conftest import ARTIFACTS, Lab
@@ -40,16 +40,18 @@ def _run_all(page: Any, lab: Lab, rel: str, timeout_s: float = 45) -> None:
 
 
 def _write_slicer_notebook(lab: Lab) -> str:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell("import tsexplore as ts\nfrom tsexplore.widgets import Slicer"),
-        nbformat.v4.new_code_cell(
-            "s = Slicer(ts.IndexDomain(labels=['z', 'y', 'x'], shape=[10, 64, 48]))\ns"
-        ),
+    sources = [
+        "import tsexplore as ts\nfrom tsexplore.widgets import Slicer",
+        "s = Slicer(ts.IndexDomain(labels=['z', 'y', 'x'], shape=[10, 64, 48]))\ns",
     ]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cells: list[dict[str, Any]] = [
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": src}
+        for src in sources
+    ]
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = {"cells": cells, "metadata": {"kernelspec": kernelspec}, "nbformat": 4, "nbformat_minor": 5}
     rel = "notebooks/ui_slicer.ipynb"
-    nbformat.write(nb, lab.root / rel)
+    (lab.root / rel).write_text(json.dumps(nb))
     return rel
 
 
