@@ -618,6 +618,11 @@ class ChunkLayout(_RankHolder):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import chunk_layout_bundle
+
+        return chunk_layout_bundle(self)
+
     def __repr__(self) -> str:
         return pretty_json_repr("ChunkLayout(", self.to_json())
 

@@ -112,6 +112,11 @@ class CodecSpec:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import codec_spec_bundle
+
+        return codec_spec_bundle(self)
+
     def __repr__(self) -> str:
         return pretty_json_repr("CodecSpec(", self._json)
 

@@ -407,6 +407,11 @@ class Schema(Indexable):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import schema_bundle
+
+        return schema_bundle(self)
+
     def __repr__(self) -> str:
         return pretty_json_repr("Schema(", self.to_json())
 

@@ -361,6 +361,11 @@ class Spec(Indexable):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import spec_bundle
+
+        return spec_bundle(self)
+
     def __repr__(self) -> str:
         return pretty_json_repr("Spec(", self.to_json())
 

@@ -437,6 +437,11 @@ class TensorStore(Indexable):
         return ("r" if self.readable else "") + ("w" if self.writable else "")
 
     # -- Python protocol ---------------------------------------------------------------------------------------
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .display import tensorstore_bundle
+
+        return tensorstore_bundle(self)
+
     def __repr__(self) -> str:
         return pretty_json_repr("TensorStore(", self.spec(retain_context=True).to_json())
 

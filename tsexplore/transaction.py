@@ -149,13 +149,9 @@ class Transaction:
         return f"<tsexplore.Transaction object at {id(self):#x}>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from . import display
+        from .display import transaction_bundle
 
-        bundle = getattr(display, "transaction_bundle", None)
-        if bundle is not None:
-            return dict(bundle(self))
-        text = f"Transaction({self._state}, {len(self.staged())} staged keys)"
-        return {"text/plain": text}
+        return transaction_bundle(self)
 
     # -- inspection ---------------------------------------------------------------------------
     def staged(self) -> list[StagedKey]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._html import bundle, cap_string, esc, fmt_bytes, json_block, kv_table, redact, section, table
+from ._html import ROW_CAP, bundle, cap_string, esc, fmt_bytes, json_block, kv_table, redact, section, table
 from .index import domain_section, domain_summary
 from .safe import Safe, safe
 
@@ -26,6 +26,7 @@ __all__ = [
     "chunk_grid_svg",
     "chunk_layout_bundle",
     "codec_section",
+    "codec_spec_bundle",
     "fill_value_text",
     "json_section",
     "schema_bundle",
@@ -313,6 +314,34 @@ def _transaction_state(txn: Any) -> str:
     return ", ".join(flags) if flags else "transaction"
 
 
+def _staged_nbytes(key: Any) -> int:
+    return sum(int(m.nbytes) for m in key.mutations)
+
+
 def transaction_bundle(txn: Any) -> dict[str, str]:
+    """State flags plus the staged keys (from ``txn.staged()``, held in memory: no I/O)."""
     state = _transaction_state(txn)
-    return bundle(f"Transaction({state})", "Transaction", state, [section("State", esc(state))])
+    staged = safe(lambda: list(txn.staged()))
+    sections = [section("State", esc(state))]
+    text = f"Transaction({state})"
+    if staged.ok:
+        rows = []
+        for k in staged.value[:ROW_CAP]:
+            d = safe(k.describe)
+            n = safe(functools.partial(_staged_nbytes, k))
+            rows.append([esc(cap_string(str(d.value if d.ok else k.key))), esc(fmt_bytes(n.value) if n.ok else "?")])
+        body = table(["key", "staged bytes"], rows) if rows else '<span class="tsx-note">nothing staged</span>'
+        sections.append(section("Staged", body, count=len(staged.value)))
+        text = f"Transaction({state}, {len(staged.value)} staged keys)"
+    return bundle(text, "Transaction", state, sections)
+
+
+def codec_spec_bundle(codec: Any) -> dict[str, str]:
+    """A CodecSpec: its pipeline table and JSON (metadata only)."""
+    j = safe(lambda: codec.to_json())  # noqa: PLW0108
+    driver = j.value.get("driver", "") if j.ok and isinstance(j.value, dict) else ""
+    sections = [codec_section(codec)]
+    if j.ok:
+        sections.append(json_section("JSON", j.value))
+    text = safe(lambda: repr(codec))
+    return bundle(text.value if text.ok else "CodecSpec(<unavailable>)", "CodecSpec", str(driver), sections)
