@@ -55,6 +55,9 @@ _EXPORTS: dict[str, str] = {
     "downsample": ".driver.downsample",
     "DownsampleMethod": ".driver.downsample",
     "lazy_driver": ".driver.lazy",
+    "stack": ".driver.stack",
+    "concat": ".driver.stack",
+    "overlay": ".driver.stack",
     # transactions
     "Transaction": ".transaction",
 }

@@ -11,6 +11,7 @@ rebuilds the spec with it set, and ``update(mapping)`` merges JSON members.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy as _copy
 from typing import Any
 
@@ -31,6 +32,12 @@ SCHEMA_KEYS = ("rank", "dtype", "domain", "shape", "chunk_layout", "codec", "fil
 _UPDATE_KEYS = (
     "open_mode", *OPEN_FLAGS, "unbind_context", "strip_context", "context", "kvstore", "minimal_spec",
     *RECHECK, "recheck_cached", *SCHEMA_KEYS,
+)
+
+
+#: (context, hoisted resources) while a bound spec writes out the specs nested in it.
+_NESTED: contextvars.ContextVar[tuple[Context, dict[str, Any]] | None] = contextvars.ContextVar(
+    "tsexplore_nested_spec_context", default=None
 )
 
 
@@ -104,7 +111,42 @@ class Spec(Indexable):
 
     # -- JSON ------------------------------------------------------------------------------------------
     def to_json(self, include_defaults: bool = False) -> dict[str, Any]:
-        """The JSON form (keys sorted); a bound context is written out in full (``unbind``)."""
+        """The JSON form (keys sorted); a bound context is written out in full (``unbind``).
+
+        While a bound spec is written out, the specs nested in it (an adapter's ``base``, a stack's
+        ``layers``) are written as bound to the same context, and the resources they use are hoisted
+        into the outer ``context`` member, as tensorstore's unbinding does.
+        """
+        outer = _NESTED.get()
+        if outer is not None:
+            ctx, hoisted = outer
+            spec = self
+            if self._bound is None:
+                spec = Spec._make(self._driver, self._transform, None,
+                                  Context(self._context, ctx) if self._context else ctx, self._flags, self._recheck)
+            j = spec._to_json(include_defaults)
+            for k, v in j.pop("context", {}).items():
+                hoisted.setdefault(k, v)
+            return j
+        return self._to_json(include_defaults)
+
+    def _to_json(self, include_defaults: bool) -> dict[str, Any]:
+        if self._bound is None:
+            return self._to_json_unbound(include_defaults)
+        hoisted: dict[str, Any] = {}
+        token = _NESTED.set((self._bound, hoisted))
+        try:
+            out = self._to_json_unbound(include_defaults)
+        finally:
+            _NESTED.reset(token)
+        if hoisted:
+            context = out.setdefault("context", {})
+            for k, v in hoisted.items():
+                context.setdefault(k, v)
+            out = jsonb.sorted_json(out)
+        return out
+
+    def _to_json_unbound(self, include_defaults: bool) -> dict[str, Any]:
         d = self._driver
         out: dict[str, Any] = dict(d.to_json(include_defaults=include_defaults))
         out["driver"] = d.driver_name

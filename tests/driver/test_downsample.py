@@ -178,3 +178,22 @@ def test_streaming_groups_cover_the_box() -> None:
         np.testing.assert_array_equal(got, exp)
     finally:
         mod.GROUP_BYTES = old
+
+
+@pytest.mark.parametrize("kind", ["downsample_array", "cast_array", "downsample_zarr3", "downsample_of_cast"])
+def test_adapter_repr_hoists_nested_context(kind: str) -> None:
+    """``repr`` of an adapter view lists the resources its base uses in the top-level ``context``."""
+    reprs = []
+    for mod in (real_ts, ts):
+        a = mod.array(np.arange(6, dtype=np.int32).reshape(2, 3))
+        if kind == "downsample_array":
+            v = mod.downsample(a, [1, 2], "mean")
+        elif kind == "cast_array":
+            v = a.astype("int64")
+        elif kind == "downsample_of_cast":
+            v = mod.downsample(a.astype("float32"), [2, 1], "max")
+        else:
+            z = mod.open({"driver": "zarr3", "kvstore": "memory://"}, create=True, dtype="uint8", shape=[4, 4]).result()
+            v = mod.downsample(z, [2, 2], "mean")
+        reprs.append((repr(v), v.spec(retain_context=True).to_json(), v.spec().to_json()))
+    assert reprs[1] == reprs[0]
