@@ -19,3 +19,21 @@ def __getattr__(name: str) -> Any:
 
         return Slicer
     raise AttributeError(f"module 'tsexplore.widgets' has no attribute '{name}'")
+
+
+# -- browser / schema / transaction / explorer (appended; views load ipywidgets lazily) ---------------------------
+from .browser_model import BrowserNode, KvStoreBrowserModel  # noqa: E402
+from .schema_view_model import SchemaViewModel  # noqa: E402
+
+_LAZY_VIEWS: dict[str, str] = {"KvStoreBrowser": "browser", "SchemaView": "schema_view"}
+__all__ += ["BrowserNode", "KvStoreBrowser", "KvStoreBrowserModel", "SchemaView", "SchemaViewModel"]
+_getattr_before_views = __getattr__
+
+
+def __getattr__(name: str) -> Any:  # type: ignore[no-redef]
+    mod = _LAZY_VIEWS.get(name)
+    if mod is not None:
+        import importlib
+
+        return getattr(importlib.import_module(f".{mod}", __name__), name)
+    return _getattr_before_views(name)
