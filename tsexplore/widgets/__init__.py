@@ -37,3 +37,11 @@ def __getattr__(name: str) -> Any:  # type: ignore[no-redef]
 
         return getattr(importlib.import_module(f".{mod}", __name__), name)
     return _getattr_before_views(name)
+
+
+# -- preview (appended; the Preview view loads ipywidgets lazily) ---------------------------------------------------
+from .preview_model import Decision, Frame, PreviewModel, RenderPlan  # noqa: E402
+from .pyramid import Level, Pyramid, open_pyramid  # noqa: E402
+
+_LAZY_VIEWS["Preview"] = "preview"
+__all__ += ["Decision", "Frame", "Level", "Preview", "PreviewModel", "Pyramid", "RenderPlan", "open_pyramid"]
