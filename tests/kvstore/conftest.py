@@ -1,12 +1,15 @@
-"""Session-scoped local servers for the remote kvstore drivers (127.0.0.1 only, free ports)."""
+"""Session-scoped local servers for the remote kvstore drivers (127.0.0.1, kernel-chosen ports).
+
+The servers run from ``_servers.py`` (see there for what differs from the stock servers).  With
+pytest-xdist every worker starts its own servers; ports come from the kernel, so they never collide.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,26 +18,18 @@ import pytest
 
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_SCRIPT = Path(__file__).with_name("_servers.py")
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server for {url} exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not start")
+def _start(*args: str) -> tuple[subprocess.Popen[bytes], str]:
+    proc = subprocess.Popen([sys.executable, str(_SCRIPT), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    if not line.startswith("PORT "):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"{args[0]} test server did not start (exit code {proc.poll()})")
+    return proc, f"http://127.0.0.1:{int(line.split()[1])}"
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -46,17 +41,18 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def seed(endpoint: str, bucket: str, keys: list[str]) -> None:
+    """Create empty objects ``keys`` in ``bucket`` directly in the server's backing store."""
+    body = json.dumps({"bucket": bucket, "keys": keys}).encode()
+    req = urllib.request.Request(endpoint + "/_tsx/seed", data=body, method="POST")
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        assert resp.status == 200
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = _start("s3")
     try:
-        _wait(url, proc)
         yield url
     finally:
         _stop(proc)
@@ -64,27 +60,8 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def gcs_endpoint() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gcp_storage_emulator",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--in-memory",
-            "--default-bucket",
-            "tsx-bucket",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = _start("gcs")
     try:
-        _wait(url + "/storage/v1/b", proc)
         yield url
     finally:
         _stop(proc)
@@ -93,15 +70,8 @@ def gcs_endpoint() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def http_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     root = tmp_path_factory.mktemp("http_root")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = _start("http", str(root))
     try:
-        _wait(url + "/", proc)
         yield url, root
     finally:
         _stop(proc)
