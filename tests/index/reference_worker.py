@@ -1,4 +1,9 @@
-"""Evaluate indexing cases in a separate process so a tensorstore crash cannot take pytest down."""
+"""Evaluate indexing cases with real tensorstore in a separate process.
+
+tensorstore 0.1.86 segfaults on a few exotic chains, so it runs in a persistent worker that
+streams one result per case back; when the worker dies, the case it was on is reported as
+``("crash",)``, the worker is restarted and the batch resumes after that case.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +12,17 @@ import multiprocessing as mp
 from multiprocessing.connection import Connection
 from typing import Any
 
-import numpy as np
-
-
-def evaluate(ts: Any, read: Any, case: tuple[str, str, tuple[int, ...], tuple[int, ...]]) -> tuple[Any, ...]:
-    """Run one case with module ``ts``; ``read(final, array, origin)`` reads values through the transform."""
-    base_expr, chain, origin, shape = case
-    try:
-        t = eval(base_expr + chain, {"ts": ts, "np": np})
-    except Exception as e:
-        return ("err", next(c.__name__ for c in type(e).__mro__ if c.__module__ == "builtins"))
-    dom = getattr(t, "domain", t)
-    result: tuple[Any, ...] = ("ok", repr(dom), t.to_json())
-    if dom is t:
-        return result
-    size = int(np.prod(shape)) if shape else 1
-    if size == 0:
-        return (*result, "empty")
-    data = np.arange(size, dtype=np.int32).reshape(shape)
-    try:
-        values = read(t, data, origin)
-    except Exception:
-        return (*result, "readerr")
-    return (*result, np.asarray(values).tolist())
+from .cases import Case, evaluate
 
 
 def _real_read(t: Any, data: Any, origin: Any) -> Any:
     import tensorstore as real
 
-    store = real.array(data)[real.d[:].translate_to[list(origin)]] if data.ndim else real.array(data)
-    return store[t].read().result()
+    store = real.array(data)
+    if data.ndim:
+        store = store[real.d[:].translate_to[list(origin)]]
+    view = store[t]
+    return view.domain, lambda: view.read().result()
 
 
 def _serve(conn: Connection) -> None:
@@ -46,7 +32,8 @@ def _serve(conn: Connection) -> None:
         cases = conn.recv()
         if cases is None:
             return
-        conn.send([evaluate(real, _real_read, c) for c in cases])
+        for c in cases:
+            conn.send(evaluate(real, _real_read, c))
 
 
 class Reference:
@@ -54,32 +41,44 @@ class Reference:
 
     def __init__(self) -> None:
         self._ctx = mp.get_context("spawn")
+        self.crashes: list[Case] = []
         self._start()
 
     def _start(self) -> None:
         self._conn, child = self._ctx.Pipe()
         self._proc = self._ctx.Process(target=_serve, args=(child,), daemon=True)
         self._proc.start()
+        child.close()
 
-    def _run(self, cases: list[Any]) -> list[Any] | None:
-        try:
-            self._conn.send(cases)
-            return list(self._conn.recv())
-        except (EOFError, OSError, BrokenPipeError):
-            self._proc.join(1)
-            self._start()
-            return None
+    def submit(self, cases: list[Case]) -> None:
+        """Start evaluating ``cases``; collect with :meth:`results` (lets the caller work meanwhile)."""
+        self._pending = list(cases)
+        self._conn.send(self._pending)
 
-    def evaluate(self, cases: list[Any]) -> list[Any]:
-        """Results per case; a case that crashes the worker yields ``("crash",)``."""
-        got = self._run(cases)
-        if got is not None:
-            return got
-        out = []
-        for c in cases:
-            one = self._run([c])
-            out.append(one[0] if one is not None else ("crash",))
+    def results(self) -> list[Any]:
+        out: list[Any] = []
+        pending = self._pending
+        fresh = 0  # results since the last (re)start
+        while len(out) < len(pending):
+            try:
+                out.append(self._conn.recv())
+                fresh += 1
+            except (EOFError, OSError):
+                if fresh == 0 and self.crashes and self.crashes[-1] is pending[len(out) - 1]:
+                    raise RuntimeError("tensorstore reference worker keeps dying at start-up") from None
+                fresh = 0
+                self.crashes.append(pending[len(out)])
+                out.append(("crash",))
+                self._proc.join(5)
+                self._start()
+                rest = pending[len(out) :]
+                if rest:
+                    self._conn.send(rest)
         return out
+
+    def evaluate(self, cases: list[Case]) -> list[Any]:
+        self.submit(cases)
+        return self.results()
 
     def close(self) -> None:
         with contextlib.suppress(OSError, BrokenPipeError):

@@ -28,7 +28,7 @@ from .interval import (
 from .output_map import OutputIndexMap, OutputIndexMethod
 from .transform import DomainFields, IndexTransform, box_text, is_explicitly_empty
 
-__all__ = ["compose", "propagate_bounds"]
+__all__ = ["compose", "compose_indexing", "propagate_bounds"]
 
 
 def propagate_bounds(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
@@ -56,17 +56,13 @@ def _propagate(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
                 try:
                     check_contains(e_lo, e_hi, m._offset)
                 except status.StatusError as e:
-                    raise e.prefixed(
-                        f"Checking bounds of constant output index map for dimension {b_dim}"
-                    ) from None
+                    raise e.prefixed(f"Checking bounds of constant output index map for dimension {b_dim}") from None
             continue
         a_dim = m._input_dimension
         try:
             p = oi_affine_domain(b_oi, m._offset, m._stride)
         except status.StatusError as e:
-            raise e.prefixed(
-                f"Propagating bounds from dimension {b_dim} to input dimension {a_dim}"
-            ) from None
+            raise e.prefixed(f"Propagating bounds from dimension {b_dim} to input dimension {a_dim}") from None
         inferred[a_dim] = intersect_preferring_explicit(p, inferred[a_dim])
         propagated[a_dim] = True
     lo, hi, il, iu = list(alo), list(ahi), list(ail), list(aiu)
@@ -81,9 +77,7 @@ def _propagate(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
             msg = f"Propagated bounds {fmt_oi(i_lo, i_hi, i_il, i_iu)}"
             if i_hi - i_lo != INF_SIZE:
                 msg += f", with size={i_hi - i_lo}, "
-            msg += (
-                f"for dimension {d} are incompatible with existing bounds {fmt_interval(c_lo, c_hi_incl + 1)}"
-            )
+            msg += f"for dimension {d} are incompatible with existing bounds {fmt_interval(c_lo, c_hi_incl + 1)}"
             if c_hi_incl + 1 - c_lo != INF_SIZE:
                 msg += f", with size={c_hi_incl + 1 - c_lo}"
             raise status.out_of_range(msg + ".")
@@ -126,10 +120,20 @@ def compose(b_to_c: IndexTransform, a_to_b: IndexTransform, domain_only: bool = 
     try:
         maps = _compose_maps(b_to_c, a_to_b, f)
     except status.StatusError as e:
-        raise e.annotate(
-            f"[transform='{a_to_b._oneline()}'] [left_transform='{b_to_c._oneline()}']"
-        ) from None
+        raise e.annotate(f"[transform='{a_to_b._oneline()}'] [left_transform='{b_to_c._oneline()}']") from None
     return IndexTransform._make(f, tuple(maps))
+
+
+def compose_indexing(b_to_c: IndexTransform, a_to_b: IndexTransform, domain_only: bool) -> IndexTransform:
+    """Compose a transform built by a ``ts.d`` indexing operation: tensorstore builds it unlabeled
+    (as its error annotations show) and gives the result the labels afterwards."""
+    labels = a_to_b._f[4]
+    if not any(labels):
+        return compose(b_to_c, a_to_b, domain_only)
+    lo, hi, il, iu, _ = a_to_b._f
+    bare = IndexTransform._make((lo, hi, il, iu, ("",) * len(lo)), a_to_b._maps)
+    r = compose(b_to_c, bare, domain_only)
+    return IndexTransform._make((*r._f[:4], labels), r._maps)
 
 
 def _compose_maps(b_to_c: IndexTransform, a_to_b: IndexTransform, f: DomainFields) -> list[OutputIndexMap]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import status
 from .dim import Dim
 from .dimsel import get_dimensions, normalize_index, normalize_label, parse_dim_specs
@@ -49,9 +51,7 @@ def _keyword_transform(  # noqa: PLR0917
                 raise ValueError(f"Rank specified by `{name}` ({n}) exceeds maximum rank of {MAX_RANK}")
             r, field = n, name
         elif r != n:
-            raise ValueError(
-                f"Rank specified by `{name}` ({n}) does not match rank specified by `{field}` ({r})"
-            )
+            raise ValueError(f"Rank specified by `{name}` ({n}) does not match rank specified by `{field}` ({r})")
 
     lo = _ints(kw.get("inclusive_min"))
     il = _seq(kw.get("implicit_lower_bounds"))
@@ -271,6 +271,54 @@ def transform_from_args(args: tuple[Any, ...], kw: dict[str, Any]) -> IndexTrans
     return _keyword_transform(rank, "input_rank", "input_", kk, output, None)
 
 
+def _cast_error(obj: Any) -> RuntimeError:
+    return RuntimeError(
+        f"Unable to cast Python instance of type {type(obj)} to C++ type '?' (#define "
+        "PYBIND11_DETAILED_ERROR_MESSAGES or compile in debug mode for details)"
+    )
+
+
+def _spec(x: Any, nested: bool) -> list[Any] | None:
+    """One ``DimSelectionLike`` element; None when it is not convertible (pybind11 tries the next overload)."""
+    if isinstance(x, str):
+        return [x]
+    if isinstance(x, slice):
+        for v in (x.start, x.stop, x.step):
+            if v is not None and not hasattr(v, "__index__"):
+                raise _cast_error(x)
+        if x.step is not None and int(x.step.__index__()) == 0:
+            raise _cast_error(x)
+        return parse_dim_specs(x)
+    if isinstance(x, np.ndarray) and (x.ndim or x.dtype.kind not in "iu"):
+        raise _cast_error(x)
+    if hasattr(x, "__index__"):
+        return [int(x.__index__())]
+    if isinstance(x, (list, tuple)):
+        out: list[Any] = []
+        for e in x:
+            sub = _spec(e, True)
+            if sub is None:
+                raise _cast_error(x)
+            out.extend(sub)
+        return out
+    return None
+
+
+def _selection_like(key: Any) -> list[Any] | None:
+    """pybind11's conversion of ``DimSelectionLike`` (ints incl. bools, labels, slices, nested sequences)."""
+    if not isinstance(key, (slice, tuple, list)):
+        return None
+    if isinstance(key, slice):
+        return _spec(key, False)
+    out: list[Any] = []
+    for e in key:
+        sub = _spec(e, isinstance(e, (list, tuple)))
+        if sub is None:
+            return None
+        out.extend(sub)
+    return out
+
+
 def domain_getitem(dom: IndexDomain, key: Any) -> Any:
     from .dim_expression import DimExpression
     from .indexable import align_domain, apply_index
@@ -278,7 +326,9 @@ def domain_getitem(dom: IndexDomain, key: Any) -> Any:
     if isinstance(key, str):
         with status.indexing_errors():
             return dom._dim(normalize_label(key, dom.labels))
-    if hasattr(key, "__index__") and not isinstance(key, bool):
+    if isinstance(key, np.ndarray) and (key.ndim or key.dtype.kind not in "iu"):
+        raise _cast_error(key)
+    if hasattr(key, "__index__"):
         with status.indexing_errors():
             return dom._dim(normalize_index(int(key.__index__()), dom.rank))
     t = IndexTransform._make(dom._f, ())
@@ -289,8 +339,9 @@ def domain_getitem(dom: IndexDomain, key: Any) -> Any:
     if isinstance(key, IndexDomain):
         with status.indexing_errors():
             return align_domain(t, key).domain
-    if isinstance(key, (slice, tuple, list)):
-        dims = get_dimensions(dom.labels, parse_dim_specs(key))
+    specs = _selection_like(key)
+    if specs is not None:
+        dims = get_dimensions(dom.labels, specs)
         f = dom._f
         return IndexDomain._make(tuple(tuple(x[i] for i in dims) for x in f))  # type: ignore[arg-type]
     raise TypeError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import status
 from .interval import (
@@ -94,9 +94,7 @@ class Dim:
             )
             return
         if not positional and not kwargs:
-            self._set(
-                -INF, INF + 1, True if il is None else bool(il), True if iu is None else bool(iu), label
-            )
+            self._set(-INF, INF + 1, True if il is None else bool(il), True if iu is None else bool(iu), label)
             return
         if positional and isinstance(positional[0], str) and len(positional) == 1 and not kwargs:
             self._set(
@@ -127,9 +125,7 @@ class Dim:
         lo = -INF if mn is None else _index(mn, "inclusive_min")
         hi = INF + 1 if mx is None else _index(mx, "exclusive_max")
         validate_half_open(lo, hi)
-        self._set(
-            lo, hi, (mn is None) if il is None else bool(il), (mx is None) if iu is None else bool(iu), label
-        )
+        self._set(lo, hi, (mn is None) if il is None else bool(il), (mx is None) if iu is None else bool(iu), label)
 
     @staticmethod
     def _check_extra(positional: list[Any], kwargs: dict[str, Any]) -> None:
@@ -233,6 +229,14 @@ class Dim:
         from ..display import dim_bundle
 
         return dim_bundle(self)
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            raise AttributeError(f"'tensorstore.Dim' object has no attribute '{name}'")
+
+        def __getitem__(self, key: Any) -> Any:
+            raise TypeError("'tensorstore.Dim' object is not subscriptable")
 
     def __repr__(self) -> str:
         parts = []

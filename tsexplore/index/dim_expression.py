@@ -42,16 +42,14 @@ class _Op:
     def __init__(self, kind: str, arg: Any, text: str) -> None:
         self.kind, self.arg, self.text = kind, arg, text
 
-    def apply(
-        self, t: IndexTransform, dims: list[int], domain_only: bool
-    ) -> tuple[IndexTransform, list[int]]:
+    def apply(self, t: IndexTransform, dims: list[int], domain_only: bool) -> tuple[IndexTransform, list[int]]:
         from . import ops
-        from .compose import compose
+        from .compose import compose_indexing
 
         k, a = self.kind, self.arg
         if k == "index":
             new, dims = to_transform_chained(a, t._f, dims)
-            return compose(t, new, domain_only), dims
+            return compose_indexing(t, new, domain_only), dims
         if k in ("to", "by", "backward_by"):
             return ops.translate(t, dims, a, k, domain_only)
         if k == "stride":
@@ -151,9 +149,7 @@ class DimExpression:
             for x in labels:
                 if not isinstance(x, str):
                     raise TypeError("__getitem__(): incompatible function arguments")
-            text = ",".join(
-                "'" + x.encode("unicode_escape").decode().replace("'", "\\'") + "'" for x in labels
-            )
+            text = ",".join("'" + x.encode("unicode_escape").decode().replace("'", "\\'") + "'" for x in labels)
             return self._then(_Op("label", labels, f".label[{text}]"))
 
         return _Subscript("_Label", make)
@@ -184,7 +180,7 @@ class DimExpression:
             def fb(v: bool | None) -> str:
                 return "" if v is None else str(v)
 
-            text = fb(lower) if (lower == upper and lower) else f"{fb(lower)}:{fb(upper)}"
+            text = fb(lower) if (lower == upper and lower is not None) else f"{fb(lower)}:{fb(upper)}"
             return self._then(_Op("mark", (lower, upper), f".mark_bounds_implicit[{text}]"))
 
         return _Subscript("_MarkBoundsImplicit", make)
@@ -198,9 +194,9 @@ class DimExpression:
         if first.kind == "index":
             assert isinstance(first.arg, IndexingSpec)
             new, dims = to_transform_dims(first.arg, t._f, list(self._sel))
-            from .compose import compose
+            from .compose import compose_indexing
 
-            t = compose(t, new, domain_only)
+            t = compose_indexing(t, new, domain_only)
             ops = ops[1:]
         else:
             dims = get_dimensions(t._f[4], self._sel)

@@ -27,11 +27,7 @@ class RangeSpec:
         self.start, self.stop, self.step = start, stop, step
 
     def __repr__(self) -> str:
-        s = (
-            ("" if self.start is None else str(self.start))
-            + ":"
-            + ("" if self.stop is None else str(self.stop))
-        )
+        s = ("" if self.start is None else str(self.start)) + ":" + ("" if self.stop is None else str(self.stop))
         if self.step != 1:
             s += f":{self.step}"
         return s
@@ -90,6 +86,8 @@ def normalize_range(r: RangeSpec, rank: int) -> list[int]:
 
 
 def check_unique(rank: int, dims: list[int]) -> list[int]:
+    if len(dims) > rank:
+        raise status.invalid_argument(f"Number of dimensions ({len(dims)}) exceeds input rank ({rank}).")
     out = [normalize_index(d, rank) for d in dims]
     dup = []
     for i, d in enumerate(out):
@@ -97,9 +95,7 @@ def check_unique(rank: int, dims: list[int]) -> list[int]:
             if out[j] == d:
                 dup.append(d)
     if dup:
-        raise status.invalid_argument(
-            f"Input dimensions {{{', '.join(str(x) for x in dup)}}} specified more than once"
-        )
+        raise status.invalid_argument(f"Input dimensions {{{', '.join(str(x) for x in dup)}}} specified more than once")
     return out
 
 
@@ -126,9 +122,7 @@ def _num_new(r: RangeSpec) -> int:
         raise status.invalid_argument("step must not be 0")
     if r.start is not None:
         if r.stop is not None:
-            if (r.stop < 0) == (r.start < 0) and (
-                (step > 0 and r.stop >= r.start) or (step < 0 and r.stop <= r.start)
-            ):
+            if (r.stop < 0) == (r.start < 0) and ((step > 0 and r.stop >= r.start) or (step < 0 and r.stop <= r.start)):
                 return int(_cdiv(r.stop - r.start, step))
         elif step > 0:
             if r.start < 0:

@@ -38,6 +38,21 @@ def _out_of_range(d: int, value: int, lo: int, hi: int, what: str) -> status.Sta
     )
 
 
+def _check_empty(maps: Sequence[OutputIndexMap], f: DomainFields, origin: Sequence[int], shape: Sequence[int]) -> None:
+    """Bounds of an empty domain's maps are still checked per input dimension, as tensorstore does."""
+    for d, m in enumerate(maps):
+        a_lo, a_hi = origin[d], origin[d] + shape[d]
+        if m._method == OutputIndexMethod.constant:
+            if not a_lo <= m._offset < a_hi:
+                raise _out_of_range(d, m._offset, a_lo, a_hi, "Checking bounds of constant output index map")
+        elif m._method == OutputIndexMethod.single_input_dimension:
+            lo, hi = f[0][m._input_dimension], f[1][m._input_dimension]
+            if hi > lo:
+                for v in (m._offset + m._stride * lo, m._offset + m._stride * (hi - 1)):
+                    if not a_lo <= v < a_hi:
+                        raise _out_of_range(d, v, a_lo, a_hi, "Checking bounds of output index map")
+
+
 def _plan(
     maps: Sequence[OutputIndexMap],
     f: DomainFields,
@@ -134,10 +149,10 @@ def read_array(transform: IndexTransform, array: Array, origin: Sequence[int] | 
     shape = _check_finite(transform._f)
     if array.ndim != transform.output_rank:
         raise status.invalid_argument(
-            f"Array of rank {array.ndim} cannot be indexed by transform with output rank "
-            f"{transform.output_rank}"
+            f"Array of rank {array.ndim} cannot be indexed by transform with output rank {transform.output_rank}"
         )
     if 0 in shape:
+        _check_empty(transform._maps, transform._f, origin, array.shape)
         return np.empty(shape, dtype=array.dtype)
     basic, terms = _plan(transform._maps, transform._f, origin, array.shape)
     n = len(shape)
@@ -163,6 +178,7 @@ def write_array(transform: IndexTransform, array: Array, origin: Sequence[int] |
         raise status.invalid_argument(f"Cannot broadcast array of shape {src.shape} to {shape}")
     src = np.broadcast_to(src, shape)
     if 0 in shape:
+        _check_empty(transform._maps, transform._f, origin, array.shape)
         return
     basic, terms = _plan(transform._maps, transform._f, origin, array.shape)
     n = len(shape)
@@ -224,9 +240,7 @@ def gather_index_array(
     return np.array(np.broadcast_to(got, shape), dtype=np.int64)
 
 
-def restrict_output(
-    transform: IndexTransform, box_lo: Sequence[int], box_hi: Sequence[int]
-) -> IndexTransform:
+def restrict_output(transform: IndexTransform, box_lo: Sequence[int], box_hi: Sequence[int]) -> IndexTransform:
     """The part of ``transform`` whose outputs fall in the box ``[box_lo, box_hi)`` (for chunk planning).
 
     Only single-input/constant maps restrict the input domain; index-array maps are kept whole.

@@ -20,46 +20,85 @@ __all__ = ["Indexable", "align_domain", "apply_index", "_op_helper"]
 
 
 def align_domain(t: IndexTransform, other: IndexDomain) -> IndexTransform:
-    """``t[domain]``: slice by another domain, matching dimensions by label or position."""
-    from .dim_expression import DimExpression, DimSelection
+    """``t[domain]``: slice by another domain, matching dimensions by label or position (in place)."""
+    from .dimsel import normalize_label
+    from .interval import contains_interval, effective
+    from .output_map import OutputIndexMap, OutputIndexMethod
+    from .transform import IndexTransform, is_explicitly_empty
 
-    labels = t._f[4]
-    olabels = other.labels
-    if not any(olabels) or not any(labels):
-        if t._rank != other.rank:
-            raise status.invalid_argument(f"Cannot align domain {other} with transform of rank {t._rank}")
-        dims: list[Any] = list(range(t._rank))
+    slice_rank, input_rank = other.rank, t._rank
+    dlabels = other.labels
+    lo, hi = list(t._f[0]), list(t._f[1])
+    il, iu, tlabels = list(t._f[2]), list(t._f[3]), list(t._f[4])
+    d_unlabeled = not any(dlabels)
+    dims: list[int] = []
+    if d_unlabeled or not any(tlabels):
+        if slice_rank != input_rank:
+            raise status.invalid_argument(
+                f"Rank of index domain ({slice_rank}) must match rank of slice target ({input_rank}) when the "
+                "index domain or slice target is unlabeled"
+            )
+        dims = list(range(slice_rank))
+        if not d_unlabeled:
+            tlabels[:slice_rank] = dlabels
     else:
-        dims = []
-        unl_self = [i for i, x in enumerate(labels) if not x]
-        j = 0
-        for lab in olabels:
+        nxt = 0
+        for lab in dlabels:
             if lab:
-                dims.append(lab)
-            else:
-                if j >= len(unl_self):
-                    raise status.invalid_argument(f"Cannot align domain {other} with {t.domain}")
-                dims.append(unl_self[j])
-                j += 1
-        if not all(olabels) and t._rank != other.rank:
-            raise status.invalid_argument(f"Cannot align domain {other} with {t.domain}")
-    expr: DimExpression = DimSelection(dims, ())
-    sl = tuple(slice(a, b) for a, b in zip(other.inclusive_min, other.exclusive_max))
-    from .interval import INF
+                dims.append(normalize_label(lab, t._f[4]))
+                continue
+            while True:
+                if nxt == input_rank:
+                    raise status.invalid_argument(
+                        "Number of unlabeled dimensions in index domain exceeds number of unlabeled dimensions "
+                        "in slice target"
+                    )
+                nxt += 1
+                if not tlabels[nxt - 1]:
+                    dims.append(nxt - 1)
+                    break
+        if nxt != 0 and input_rank != slice_rank:
+            raise status.invalid_argument(
+                f"Rank ({slice_rank}) of index domain containing unlabeled dimensions must equal slice target "
+                f"rank ({input_rank})"
+            )
+    old_lo = t._f[0]
+    for i, j in enumerate(dims):
+        e_lo, e_hi = effective((lo[j], hi[j], il[j], iu[j]))
+        n_lo, n_hi = other.inclusive_min[i], other.exclusive_max[i]
+        if not contains_interval(e_lo, e_hi, n_lo, n_hi):
+            raise status.out_of_range(
+                f"Cannot slice target dimension {j} {{{_dim_text(lo[j], hi[j], il[j], iu[j], tlabels[j])}}} "
+                f"with index domain dimension {i} {{{_dim_text(*other._dim(i)._oi(), other.labels[i])}}}"
+            )
+        lo[j], hi[j], il[j], iu[j] = n_lo, n_hi, False, False
+    f = (tuple(lo), tuple(hi), tuple(il), tuple(iu), tuple(tlabels))
+    empty = is_explicitly_empty(f)
+    maps = []
+    for m in t._maps:
+        if m._method == OutputIndexMethod.array and empty:
+            maps.append(OutputIndexMap._constant(0))
+        elif m._method == OutputIndexMethod.array:
+            assert m._array is not None
+            sl = tuple(
+                slice(None) if m._array.shape[d] == 1 else slice(lo[d] - old_lo[d], hi[d] - old_lo[d])
+                for d in range(input_rank)
+            )
+            maps.append(OutputIndexMap._indexed(m._array[sl], m._offset, m._stride, m._range))
+        else:
+            maps.append(m)
+    return IndexTransform._make(f, tuple(maps))
 
-    sl = tuple(slice(None if s.start == -INF else s.start, None if s.stop == INF + 1 else s.stop) for s in sl)
-    expr = expr[sl] if sl else expr
-    out = expr._apply(t, False) if sl else t
-    if not any(labels) and any(olabels):
-        from .ops import label
 
-        out, _ = label(out, list(range(out._rank)), list(olabels))
-    return out
+def _dim_text(lo: int, hi: int, il: bool, iu: bool, label: str) -> str:
+    from .dim import quote
+    from .interval import fmt_oi
+
+    text = fmt_oi(lo, hi, il, iu)
+    return f"{quote(label)}: {text}" if label else text
 
 
-def apply_index(
-    t: IndexTransform, key: Any, domain_only: bool = False, mode: str = "default"
-) -> IndexTransform:
+def apply_index(t: IndexTransform, key: Any, domain_only: bool = False, mode: str = "default") -> IndexTransform:
     """Apply any ``obj[key]`` form to a transform (raises IndexError like tensorstore)."""
     from .compose import compose
     from .dim_expression import DimExpression
@@ -74,9 +113,7 @@ def apply_index(
                 return compose(t, key, domain_only)
             if isinstance(key, IndexDomain):
                 return align_domain(t, key)
-            if isinstance(key, tuple) and any(
-                isinstance(k, (DimExpression, IndexTransform, IndexDomain)) for k in key
-            ):
+            if isinstance(key, tuple) and any(isinstance(k, (DimExpression, IndexTransform, IndexDomain)) for k in key):
                 raise status.invalid_argument(
                     "Only integers, slices (`:`), ellipsis (`...`), tensorstore.newaxis (`None`) and integer "
                     "or boolean arrays are valid indices"
@@ -96,9 +133,7 @@ class _Indexer:
         return self._obj._ts_with_transform(apply_index(t, key, mode=self._mode))
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._obj._ts_with_transform(apply_index(self._obj._ts_transform(), key, mode=self._mode))[...] = (
-            value
-        )
+        self._obj._ts_with_transform(apply_index(self._obj._ts_transform(), key, mode=self._mode))[...] = value
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(f"'tensorstore.{self._name}' object is not callable")
@@ -114,10 +149,10 @@ def _op_helper(obj: Any, name: str) -> _Subscript:
     cls = sub._name
 
     def apply(key: Any) -> Any:
+        # Whole-object operations raise ValueError (not IndexError) in tensorstore.
         e = sub[key]
         t = obj._ts_transform()
-        domain_only = isinstance(obj, IndexDomain)
-        return obj._ts_with_transform(apply_index(t, e, domain_only=domain_only))
+        return obj._ts_with_transform(e._apply(t, isinstance(obj, IndexDomain)))
 
     return _Subscript(cls, apply)
 
@@ -149,8 +184,7 @@ class Indexable:
         return self._ts_with_transform(self._ts_transform()._transpose(None))
 
     def transpose(self, axes: Any = None) -> Any:
-        with status.indexing_errors():
-            return self._ts_with_transform(self._ts_transform()._transpose(axes))
+        return self._ts_with_transform(self._ts_transform()._transpose(axes))
 
     @property
     def translate_to(self) -> _Subscript:

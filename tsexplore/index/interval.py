@@ -95,7 +95,7 @@ def contains_interval(olo: int, ohi: int, ilo: int, ihi: int) -> bool:
 
 
 def check_contains(lo: int, hi: int, x: int) -> None:
-    if not contains(lo, hi, x):
+    if not (is_finite_index(x) and contains(lo, hi, x)):
         raise status.out_of_range(f"Index {x} is outside valid range {fmt_interval(lo, hi)}")
 
 
@@ -242,9 +242,7 @@ def validate_sized(lo: int, n: int) -> None:
         raise status.invalid_argument(f"({lo}, {n}) do not specify a valid sized index interval")
 
 
-def extract_strided_slice(
-    orig: OIInterval, start: int | None, stop: int | None, stride: int
-) -> tuple[OIInterval, int]:
+def extract_strided_slice(orig: OIInterval, start: int | None, stop: int | None, stride: int) -> tuple[OIInterval, int]:
     """Half-open strided slice of ``orig`` (ExtractStridedSlice); returns (new interval, adjusted start)."""
     lo, hi, il, iu = orig
     c_lo = -INF if il else lo
@@ -266,9 +264,7 @@ def extract_strided_slice(
         else:
             inclusive_stop = stop + (-1 if stride > 0 else 1)
     if abs(stride) != 1 and not is_finite_index(start):
-        raise status.invalid_argument(
-            f"Slicing with non-unit stride of {stride} requires a finite start index"
-        )
+        raise status.invalid_argument(f"Slicing with non-unit stride of {stride} requires a finite start index")
     if stride > 0:
         amin, amax = start, inclusive_stop
     else:

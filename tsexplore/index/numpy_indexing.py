@@ -103,9 +103,7 @@ class _Builder:
             return
         if term is None:
             if s.usage == "chained":
-                raise status.invalid_argument(
-                    "tensorstore.newaxis (`None`) not valid in chained indexing operations"
-                )
+                raise status.invalid_argument("tensorstore.newaxis (`None`) not valid in chained indexing operations")
             s.num_input_dims += 1
             s.num_new_dims += 1
             s.terms.append(NEWAXIS)
@@ -114,9 +112,7 @@ class _Builder:
         if isinstance(term, slice):
             self.add_slice(term)
             return
-        if type(term) is int or (
-            not isinstance(term, (bool, np.bool_, np.ndarray)) and hasattr(term, "__index__")
-        ):
+        if type(term) is int or (not isinstance(term, (bool, np.bool_, np.ndarray)) and hasattr(term, "__index__")):
             try:
                 x = int(term.__index__())
             except TypeError:
@@ -244,7 +240,7 @@ def spec_repr(spec: IndexingSpec) -> str:
             ba = np.zeros(shape, dtype=bool)
             if idx.shape[1]:
                 ba[tuple(idx)] = True
-            parts.append(repr(ba) if idx.shape[0] else repr(np.bool_(idx.shape[1] > 0)))
+            parts.append(repr(ba) if idx.shape[0] else repr(np.array(idx.shape[1] > 0)))
     r = ",".join(parts)
     if not spec.scalar and len(spec.terms) == 1:
         r += ","
@@ -391,9 +387,7 @@ def _build(
         # Place array axis i at input dimension axes[i].
         order = sorted(range(arr.ndim), key=lambda k: axes[k])
         b = np.transpose(arr, order).reshape(shape) if arr.ndim else arr.reshape(shape)
-        maps[indexed_out[state["so"]]] = OutputIndexMap._make(
-            OutputIndexMethod.array, 0, 1, -1, b, (-INF, INF + 1)
-        )
+        maps[indexed_out[state["so"]]] = OutputIndexMap._make(OutputIndexMethod.array, 0, 1, -1, b, (-INF, INF + 1))
         state["so"] += 1
 
     def array_domain(shape: tuple[int, ...], outer: bool) -> int:
@@ -472,18 +466,14 @@ def to_transform_direct(spec: IndexingSpec, out: DomainFields) -> IndexTransform
     return _build(spec, out, list(range(output_rank)), list(range(input_rank)), [-1] * input_rank)
 
 
-def to_transform_chained(
-    spec: IndexingSpec, out: DomainFields, dims: list[int]
-) -> tuple[IndexTransform, list[int]]:
+def to_transform_chained(spec: IndexingSpec, out: DomainFields, dims: list[int]) -> tuple[IndexTransform, list[int]]:
     spec = _normalized(spec, len(dims))
     num_ellipsis = _num_ellipsis(spec, len(dims))
     n_indexed = spec.num_input_dims + num_ellipsis
     output_rank = len(out[0])
-    input_rank = spec.num_input_dims + output_rank - len(dims)
+    input_rank = n_indexed + output_rank - len(dims)
     if input_rank > MAX_RANK or n_indexed > MAX_RANK:
-        raise status.invalid_argument(
-            f"Rank {max(input_rank, n_indexed)} is outside valid range [0, {MAX_RANK}]"
-        )
+        raise status.invalid_argument(f"Rank {max(input_rank, n_indexed)} is outside valid range [0, {MAX_RANK}]")
     indexed, unindexed = _indexed_input_dims(spec, output_rank, dims, n_indexed, input_rank)
     return _build(spec, out, dims, indexed, unindexed), indexed
 

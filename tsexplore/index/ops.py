@@ -13,11 +13,10 @@ from typing import Any
 import numpy as np
 
 from .. import status
-from .compose import compose
-from .dimsel import DimSpec, RangeSpec, get_dimensions, normalize_index, normalize_range, parse_dim_specs
-from .interval import INF, fmt_interval, is_finite_index, oi_affine_domain
+from .dimsel import DimSpec, RangeSpec, normalize_index, normalize_label, normalize_range, parse_dim_specs
+from .interval import INF, check_contains, fmt_interval, is_finite_index, oi_affine_domain
 from .output_map import OutputIndexMap, OutputIndexMethod
-from .transform import DomainFields, IndexTransform, validate_labels
+from .transform import DomainFields, IndexTransform, is_explicitly_empty, validate_labels
 
 __all__ = [
     "diagonal",
@@ -37,9 +36,7 @@ def _vector(values: Sequence[int | None], n: int, what: str) -> list[int | None]
     if len(values) == 1 and n != 1:
         return list(values) * n
     if len(values) != n:
-        raise status.invalid_argument(
-            f"Number of dimensions ({n}) does not match number of {what} ({len(values)})"
-        )
+        raise status.invalid_argument(f"Number of dimensions ({n}) does not match number of {what} ({len(values)})")
     return list(values)
 
 
@@ -49,22 +46,16 @@ def _shift(lo: int, hi: int, offset: int) -> tuple[int, int]:
     if lo != -INF:
         new_lo = lo + offset
         if not is_finite_index(new_lo):
-            raise status.invalid_argument(
-                f"{lo} + {offset} is outside valid range {fmt_interval(-INF + 1, INF)}"
-            )
+            raise status.invalid_argument(f"{lo} + {offset} is outside valid range {fmt_interval(-INF + 1, INF)}")
     if hi != INF + 1:
         new_hi_incl = hi - 1 + offset
         if not is_finite_index(new_hi_incl):
-            raise status.invalid_argument(
-                f"{hi - 1} + {offset} is outside valid range {fmt_interval(-INF + 1, INF)}"
-            )
+            raise status.invalid_argument(f"{hi - 1} + {offset} is outside valid range {fmt_interval(-INF + 1, INF)}")
         new_hi = new_hi_incl + 1
     return new_lo, new_hi
 
 
-def translate(
-    t: IndexTransform, dims: list[int], values: Sequence[int | None], kind: str, domain_only: bool
-) -> Result:
+def translate(t: IndexTransform, dims: list[int], values: Sequence[int | None], kind: str, domain_only: bool) -> Result:
     vals = _vector(values, len(dims), "indices")
     lo, hi = list(t._f[0]), list(t._f[1])
     il, iu, lab = t._f[2], t._f[3], t._f[4]
@@ -85,12 +76,25 @@ def translate(
         lo[d], hi[d] = _shift(lo[d], hi[d], off)
         shifts[d] = off
     f: DomainFields = (tuple(lo), tuple(hi), il, iu, lab)
-    maps = tuple(OutputIndexMap._single(i, -shifts[i], 1) for i in range(t._rank))
-    return compose(t, IndexTransform._make(f, maps), domain_only), dims
+    if domain_only:
+        return IndexTransform._make(f, ()), dims
+    # In place, as tensorstore does: index arrays are stored relative to the domain origin, so only
+    # single_input_dimension offsets change (no composition, hence no index-array normalisation).
+    maps = []
+    for m in t._maps:
+        if m._method == OutputIndexMethod.single_input_dimension and shifts[m._input_dimension]:
+            maps.append(
+                OutputIndexMap._single(
+                    m._input_dimension, m._offset - m._stride * shifts[m._input_dimension], m._stride
+                )
+            )
+        else:
+            maps.append(m)
+    return IndexTransform._make(f, tuple(maps)), dims
 
 
 def stride(t: IndexTransform, dims: list[int], values: Sequence[int | None], domain_only: bool) -> Result:
-    vals = _vector(values, len(dims), "strides")
+    vals = _vector(values, len(dims), "indices")
     lo, hi = list(t._f[0]), list(t._f[1])
     il, iu, lab = list(t._f[2]), list(t._f[3]), t._f[4]
     strides = [1] * t._rank
@@ -98,12 +102,39 @@ def stride(t: IndexTransform, dims: list[int], values: Sequence[int | None], dom
         if s is None:
             continue
         if s == 0:
-            raise status.invalid_argument(f"Stride must be non-zero (dimension {d})")
+            raise status.invalid_argument(f"Applying stride to input dimension {d}: Stride must be non-zero")
         lo[d], hi[d], il[d], iu[d] = oi_affine_domain((lo[d], hi[d], il[d], iu[d]), 0, s)
         strides[d] = s
     f: DomainFields = (tuple(lo), tuple(hi), tuple(il), tuple(iu), lab)
-    maps = tuple(OutputIndexMap._single(i, 0, strides[i]) for i in range(t._rank))
-    return compose(t, IndexTransform._make(f, maps), domain_only), dims
+    if domain_only:
+        return IndexTransform._make(f, ()), dims
+    # In place, as tensorstore does (no composition annotations on errors).
+    old_lo = t._f[0]
+    shape = [h - low for low, h in zip(lo, hi)]
+    empty = is_explicitly_empty(f)
+    maps = []
+    for m in t._maps:
+        if m._method == OutputIndexMethod.single_input_dimension:
+            maps.append(OutputIndexMap._single(m._input_dimension, m._offset, m._stride * strides[m._input_dimension]))
+        elif m._method == OutputIndexMethod.array:
+            arr = m._array
+            assert arr is not None
+            if empty:
+                maps.append(OutputIndexMap._constant(0))
+                continue
+            for d in range(t._rank):
+                if strides[d] != 1 and arr.shape[d] != 1:
+                    pos = lo[d] * strides[d] - old_lo[d] + strides[d] * np.arange(shape[d])
+                    arr = np.take(arr, pos, axis=d)
+            if all(arr.shape[d] == 1 or shape[d] == 1 for d in range(t._rank)):
+                value = int(arr.flat[0])
+                check_contains(m._range[0], m._range[1], value)
+                maps.append(OutputIndexMap._constant(m._offset + m._stride * value))
+            else:
+                maps.append(OutputIndexMap._indexed(arr, m._offset, m._stride, m._range))
+        else:
+            maps.append(m)
+    return IndexTransform._make(f, tuple(maps)), dims
 
 
 def label(t: IndexTransform, dims: list[int], labels: Sequence[str]) -> Result:
@@ -126,11 +157,7 @@ def mark_implicit(t: IndexTransform, dims: list[int], lower: bool | None, upper:
         for d in dims:
             if implicit:
                 for k, m in enumerate(t._maps):
-                    if (
-                        m._method == OutputIndexMethod.array
-                        and m._array is not None
-                        and m._array.shape[d] != 1
-                    ):
+                    if m._method == OutputIndexMethod.array and m._array is not None and m._array.shape[d] != 1:
                         raise status.invalid_argument(
                             f"Cannot mark input dimension {d} as having implicit bounds because it indexes "
                             f"the index array map for output dimension {k}"
@@ -163,15 +190,13 @@ def permute(t: IndexTransform, perm: Sequence[int]) -> IndexTransform:
 
 def transpose_to(t: IndexTransform, dims: list[int], targets: Sequence[DimSpec]) -> Result:
     rank = t._rank
+    if not dims and len(targets) == 1 and isinstance(targets[0], int):
+        return t, dims  # nothing to move: tensorstore does not check the target
     if len(targets) == 1 and isinstance(targets[0], int):
         target = targets[0]
         # Move the selected dimensions, in order, to consecutive positions starting at target.
         n = len(dims)
-        start = normalize_index(target, rank) if target >= 0 else normalize_index(target, rank) - n + 1
-        if start < 0 or start + n > rank:
-            raise status.invalid_argument(
-                f"Target dimension {target} is outside valid range [{-rank}, {rank})"
-            )
+        start = normalize_index(target, rank - n + 1)
         target_dims: list[int] = list(range(start, start + n))
     else:
         target_dims = []
@@ -184,8 +209,7 @@ def transpose_to(t: IndexTransform, dims: list[int], targets: Sequence[DimSpec])
                 target_dims.append(s)
     if len(dims) != len(target_dims):
         raise status.invalid_argument(
-            f"Number of selected dimensions ({len(dims)}) must equal number of target dimensions "
-            f"({len(target_dims)})"
+            f"Number of selected dimensions ({len(dims)}) must equal number of target dimensions ({len(target_dims)})"
         )
     perm = [-1] * rank
     seen = [False] * rank
@@ -208,6 +232,7 @@ def transpose_to(t: IndexTransform, dims: list[int], targets: Sequence[DimSpec])
 
 
 def diagonal(t: IndexTransform, dims: list[int], domain_only: bool) -> Result:
+    """Replace ``dims`` by one new dimension 0 (their diagonal); done in place like tensorstore."""
     rank = t._rank
     lo, hi, il, iu, lab = t._f
     d_lo, d_hi = -INF, INF + 1
@@ -217,16 +242,41 @@ def diagonal(t: IndexTransform, dims: list[int], domain_only: bool) -> Result:
         d_il = d_il and il[d]
         d_iu = d_iu and iu[d]
     rest = [d for d in range(rank) if d not in dims]
-    new_lo = (d_lo, *(lo[d] for d in rest))
-    new_hi = (d_hi, *(hi[d] for d in rest))
-    new_il = (d_il, *(il[d] for d in rest))
-    new_iu = (d_iu, *(iu[d] for d in rest))
-    new_lab = ("", *(lab[d] for d in rest))
+    f: DomainFields = (
+        (d_lo, *(lo[d] for d in rest)),
+        (d_hi, *(hi[d] for d in rest)),
+        (d_il, *(il[d] for d in rest)),
+        (d_iu, *(iu[d] for d in rest)),
+        ("", *(lab[d] for d in rest)),
+    )
+    if domain_only:
+        return IndexTransform._make(f, ()), [0]
+    new_dim = [0] * rank
+    for k, d in enumerate(rest):
+        new_dim[d] = k + 1
+    n = d_hi - d_lo
     maps = []
-    for d in range(rank):
-        maps.append(OutputIndexMap._single(0 if d in dims else 1 + rest.index(d)))
-    a_to_b = IndexTransform._make((new_lo, new_hi, new_il, new_iu, new_lab), tuple(maps))
-    return compose(t, a_to_b, domain_only), [0]
+    for m in t._maps:
+        if m._method == OutputIndexMethod.single_input_dimension:
+            maps.append(OutputIndexMap._single(new_dim[m._input_dimension], m._offset, m._stride))
+        elif m._method == OutputIndexMethod.array:
+            arr = m._array
+            assert arr is not None
+            moved = np.moveaxis(arr, dims, list(range(len(dims))))
+            if all(arr.shape[d] == 1 for d in dims):
+                diag = moved.reshape((1, *moved.shape[len(dims) :]))
+            else:
+                idx = tuple(
+                    np.zeros(n, dtype=np.intp) if arr.shape[d] == 1 else np.arange(d_lo - lo[d], d_hi - lo[d])
+                    for d in dims
+                )
+                diag = moved[idx]
+            maps.append(OutputIndexMap._indexed(diag, m._offset, m._stride, m._range))
+        else:
+            maps.append(m)
+    if is_explicitly_empty(f):
+        maps = [OutputIndexMap._constant(0) if m._method == OutputIndexMethod.array else m for m in maps]
+    return IndexTransform._make(f, tuple(maps)), [0]
 
 
 def transpose_axes(t: IndexTransform, axes: Any) -> IndexTransform:
@@ -235,7 +285,17 @@ def transpose_axes(t: IndexTransform, axes: Any) -> IndexTransform:
     if axes is None:
         return permute(t, list(range(rank - 1, -1, -1)))
     specs = parse_dim_specs(axes)
-    dims = get_dimensions(t._f[4], specs)
-    if len(dims) != rank:
-        raise status.invalid_argument(f"Number of dimensions ({len(dims)}) must equal input_rank ({rank}).")
+    dims: list[int] = []
+    for s in specs:
+        if isinstance(s, str):
+            dims.append(normalize_label(s, t._f[4]))
+        elif isinstance(s, RangeSpec):
+            dims.extend(normalize_range(s, rank))
+        else:
+            dims.append(normalize_index(s, rank))
+    if sorted(dims) != list(range(rank)):
+        raise status.invalid_argument(
+            f"Source dimension list {{{', '.join(map(str, dims))}}} is not a valid dimension permutation for "
+            f"rank {rank}"
+        )
     return permute(t, dims)

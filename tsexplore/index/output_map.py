@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -121,9 +121,7 @@ class OutputIndexMap:
         return cls._make(OutputIndexMethod.single_input_dimension, offset, stride, input_dimension)
 
     @classmethod
-    def _indexed(
-        cls, array: np.ndarray[Any, Any], offset: int, stride: int, rng: tuple[int, int]
-    ) -> OutputIndexMap:
+    def _indexed(cls, array: np.ndarray[Any, Any], offset: int, stride: int, rng: tuple[int, int]) -> OutputIndexMap:
         return cls._make(OutputIndexMethod.array, offset, stride, -1, _freeze(array), rng)
 
     @property
@@ -152,13 +150,17 @@ class OutputIndexMap:
             return None
         return Dim._make(self._range[0], self._range[1], False, False, "")
 
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            raise AttributeError(f"'tensorstore.OutputIndexMap' object has no attribute '{name}'")
+
     def __repr__(self) -> str:
         if self._method == OutputIndexMethod.constant:
             return f"OutputIndexMap(offset={self._offset})"
         if self._method == OutputIndexMethod.single_input_dimension:
             return (
-                f"OutputIndexMap(offset={self._offset}, stride={self._stride}, "
-                f"input_dimension={self._input_dimension})"
+                f"OutputIndexMap(offset={self._offset}, stride={self._stride}, input_dimension={self._input_dimension})"
             )
         assert self._array is not None
         return (
@@ -204,7 +206,9 @@ def _is_int(x: Any) -> bool:
 
 
 def _freeze(a: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
-    out = np.array(a, dtype=np.int64)
+    # An empty array keeps the caller's strides: tensorstore reads "does not depend on this
+    # dimension" from zero byte strides, and a copy would zero them all.
+    out = np.asarray(a, dtype=np.int64).view() if a.size == 0 else np.array(a, dtype=np.int64)
     out.flags.writeable = False
     return out
 

@@ -7,8 +7,9 @@ validation rules, JSON form and text form follow tensorstore's ``TransformRep``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -48,18 +49,11 @@ def _bounds(seq: Any) -> list[int]:
 
 
 def validate_labels(labels: Sequence[str]) -> None:
-    seen: set[str] = set()
-    dup: list[str] = []
-    for lab in labels:
-        if not lab:
-            continue
-        if lab in seen and lab not in dup:
-            dup.append(lab)
-        seen.add(lab)
+    # tensorstore sorts the labels and reports every repeat (so "x" thrice is listed twice).
+    ordered = sorted(x for x in labels if x)
+    dup = [b for a, b in itertools.pairwise(ordered) if a == b]
     if dup:
-        raise status.invalid_argument(
-            "Dimension label(s) " + ", ".join(quote(x) for x in dup) + " not unique"
-        )
+        raise status.invalid_argument("Dimension label(s) " + ", ".join(quote(x) for x in dup) + " not unique")
 
 
 def is_explicitly_empty(f: DomainFields) -> bool:
@@ -128,7 +122,7 @@ def _validate_map(k: int, m: OutputIndexMap, f: DomainFields) -> OutputIndexMap:
                 f"Input dimension {m._input_dimension} specified for output dimension {k} is outside "
                 f"valid range [0, {rank})"
             )
-        return m
+        return OutputIndexMap._constant(m._offset) if m._stride == 0 else m
     if m._method == OutputIndexMethod.constant:
         return m
     arr = m._array
@@ -200,7 +194,7 @@ def domain_text(f: DomainFields) -> str:
 def _bound_json(x: int) -> Any:
     if x == -INF:
         return "-inf"
-    if x == INF + 1 or x == INF:
+    if x == INF + 1:
         return "+inf"
     return x
 
@@ -363,6 +357,11 @@ class IndexDomain(_DomainBase):
         from ..display import index_domain_bundle
 
         return index_domain_bundle(self)
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            raise AttributeError(f"'tensorstore.IndexDomain' object has no attribute '{name}'")
 
     def __repr__(self) -> str:
         return domain_text(self._f)
@@ -530,6 +529,11 @@ class IndexTransform(_DomainBase, Indexable):
 
         return index_transform_bundle(self)
 
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            raise AttributeError(f"'tensorstore.IndexTransform' object has no attribute '{name}'")
+
     def __repr__(self) -> str:
         lo, hi, il, iu, lab = self._f
         lines = [f"Rank {self._rank} -> {len(self._maps)} index space transform:", "  Input domain:"]
@@ -556,7 +560,8 @@ class IndexTransform(_DomainBase, Indexable):
     __str__ = __repr__
 
     def _oneline(self) -> str:
-        return repr(self).replace("\n", " ")
+        """Text of a ``[transform='...']`` status annotation (absl ``CHexEscape``d, one line)."""
+        return payload_escape(repr(self).replace("\n", " "))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, IndexTransform):
@@ -584,8 +589,7 @@ class IndexTransform(_DomainBase, Indexable):
         for i, x in enumerate(vec):
             if not lo[i] <= x < hi[i]:
                 raise status.out_of_range(
-                    f"Index {x} is not contained in the domain {fmt_interval(lo[i], hi[i])} for input "
-                    f"dimension {i}"
+                    f"Index {x} is not contained in the domain {fmt_interval(lo[i], hi[i])} for input dimension {i}"
                 )
         out = []
         for m in self._maps:
@@ -613,6 +617,23 @@ class IndexTransform(_DomainBase, Indexable):
         from .ops import transpose_axes
 
         return transpose_axes(self, axes)
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "'": "\\'", "\\": "\\\\"}
+
+
+def payload_escape(text: str) -> str:
+    """absl ``CHexEscape`` of UTF-8 text, as used when a status prints its payloads."""
+    out = []
+    for b in text.encode():
+        ch = chr(b)
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif b < 0x20 or b >= 0x7F:
+            out.append(f"\\x{b:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def box_text(f: DomainFields) -> str:
