@@ -45,3 +45,8 @@ from .pyramid import Level, Pyramid, open_pyramid  # noqa: E402
 
 _LAZY_VIEWS["Preview"] = "preview"
 __all__ += ["Decision", "Frame", "Level", "Preview", "PreviewModel", "Pyramid", "RenderPlan", "open_pyramid"]
+
+from .transaction_panel_model import TransactionPanelModel  # noqa: E402
+
+_LAZY_VIEWS.update({"TransactionPanel": "transaction_panel", "Explorer": "explorer"})
+__all__ += ["Explorer", "TransactionPanel", "TransactionPanelModel"]
