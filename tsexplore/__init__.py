@@ -58,6 +58,9 @@ _EXPORTS: dict[str, str] = {
     "stack": ".driver.stack",
     "concat": ".driver.stack",
     "overlay": ".driver.stack",
+    "virtual_chunked": ".driver.virtual_chunked",
+    "VirtualChunkedReadParameters": ".driver.virtual_chunked",
+    "VirtualChunkedWriteParameters": ".driver.virtual_chunked",
     # transactions
     "Transaction": ".transaction",
 }

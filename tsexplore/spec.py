@@ -409,7 +409,10 @@ class Spec(Indexable):
         return spec_bundle(self)
 
     def __repr__(self) -> str:
-        return pretty_json_repr("Spec(", self.to_json())
+        try:
+            return pretty_json_repr("Spec(", self.to_json())
+        except NotImplementedError:  # no JSON form (virtual_chunked)
+            return "Spec(...)"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Spec, (self.to_json(),))
