@@ -267,6 +267,7 @@ class StackDriver(Driver):
         in_lo, in_hi = dom.inclusive_min, dom.exclusive_max
         out_lo, out_hi = _output_box(t)
         pieces: list[tuple[int, Any, Any]] = []
+        missing: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
         for (clo, chi), origin, top in self._cells(out_lo, out_hi):
             blo, bhi = list(in_lo), list(in_hi)
             for d, m in enumerate(t.output):
@@ -278,11 +279,14 @@ class StackDriver(Driver):
                 blo[i], bhi[i] = max(blo[i], a), min(bhi[i], b)
             if any(a >= b for a, b in zip(blo, bhi, strict=True)):
                 continue
-            if top is None:
-                raise self._missing(origin)
+            if top is None:  # reported: the cell of the first missing position in input order
+                missing.append((tuple(blo), origin))
+                continue
             sub = IndexTransform._make((tuple(blo), tuple(bhi), *dom._f[2:]), tuple(t.output))
             sel = tuple(slice(a - x, b - x) for a, b, x in zip(blo, bhi, in_lo, strict=True))
             pieces.append((top, sub, sel))
+        if missing:
+            raise self._missing(min(missing)[1])
         return pieces
 
     def _plan_points(self, t: IndexTransform) -> list[tuple[int, Any, Any]]:
@@ -299,6 +303,7 @@ class StackDriver(Driver):
         lo = [int(c.min()) for c in coords]
         hi = [int(c.max()) + 1 for c in coords]
         pieces: list[tuple[int, Any, Any]] = []
+        missing: list[tuple[int, tuple[int, ...]]] = []
         for (clo, chi), origin, top in self._cells(lo, hi):
             mask = np.ones(coords[0].shape if coords else (1,), dtype=bool)
             for c, a, b in zip(coords, clo, chi, strict=True):
@@ -307,10 +312,13 @@ class StackDriver(Driver):
             if idx.size == 0:
                 continue
             if top is None:
-                raise self._missing(origin)
+                missing.append((int(idx[0]), origin))
+                continue
             maps = [OutputIndexMap(index_array=c[idx]) for c in coords]
             sub = IndexTransform(input_shape=[idx.size], output=maps)
             pieces.append((top, sub, idx))
+        if missing:
+            raise self._missing(min(missing)[1])
         return pieces
 
     async def read(self, transform: IndexTransform, *, transaction: Any = None) -> Array:
