@@ -16,6 +16,7 @@ from .interval import (
     validate_half_open,
     validate_sized,
 )
+from .signatures import incompatible_constructor
 
 __all__ = ["Dim", "quote"]
 
@@ -60,6 +61,14 @@ class Dim:
     _label: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            self._init(*args, **kwargs)
+        except TypeError as e:
+            if not str(e).startswith("__init__(): incompatible"):
+                raise
+            raise incompatible_constructor("Dim", args, kwargs) from None
+
+    def _init(self, *args: Any, **kwargs: Any) -> None:
         label = kwargs.pop("label", None)
         il = kwargs.pop("implicit_lower", None)
         iu = kwargs.pop("implicit_upper", None)

@@ -7,7 +7,7 @@ from typing import Any
 from .. import status
 from .dimsel import DimSpec, RangeSpec, get_dimensions, parse_dim_specs
 from .numpy_indexing import IndexingSpec, parse_indexing, spec_repr, to_transform_chained, to_transform_dims
-from .transform import IndexTransform
+from .transform import IndexTransform, payload_escape
 
 __all__ = ["DimExpression", "DimSelection", "d"]
 
@@ -18,7 +18,7 @@ def _sel_repr(specs: list[DimSpec]) -> str:
     out = []
     for s in specs:
         if isinstance(s, str):
-            out.append("'" + s.encode("unicode_escape").decode().replace("'", "\\'") + "'")
+            out.append("'" + payload_escape(s) + "'")
         else:
             out.append(repr(s) if isinstance(s, RangeSpec) else str(s))
     return ",".join(out)
@@ -149,7 +149,7 @@ class DimExpression:
             for x in labels:
                 if not isinstance(x, str):
                     raise TypeError("__getitem__(): incompatible function arguments")
-            text = ",".join("'" + x.encode("unicode_escape").decode().replace("'", "\\'") + "'" for x in labels)
+            text = ",".join("'" + payload_escape(x) + "'" for x in labels)
             return self._then(_Op("label", labels, f".label[{text}]"))
 
         return _Subscript("_Label", make)

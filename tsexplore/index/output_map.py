@@ -9,6 +9,7 @@ import numpy as np
 
 from .dim import Dim
 from .interval import INF, fmt_interval
+from .signatures import incompatible_constructor
 
 __all__ = ["OutputIndexMap", "OutputIndexMaps", "OutputIndexMethod", "fmt_array"]
 
@@ -44,6 +45,14 @@ class OutputIndexMap:
     _range: tuple[int, int]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            self._init(*args, **kwargs)
+        except TypeError as e:
+            if not str(e).startswith("__init__(): incompatible"):
+                raise
+            raise incompatible_constructor("OutputIndexMap", args, kwargs) from None
+
+    def _init(self, *args: Any, **kwargs: Any) -> None:
         names: tuple[str, ...] = ("offset",)
         if "input_dimension" in kwargs or ("index_array" not in kwargs and len(args) >= 2):
             names = ("input_dimension", "offset", "stride")

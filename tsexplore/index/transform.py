@@ -27,6 +27,7 @@ from .interval import (
     validate_sized,
 )
 from .output_map import OutputIndexMap, OutputIndexMaps, OutputIndexMethod, fmt_array
+from .signatures import incompatible_constructor
 
 __all__ = ["DomainFields", "IndexDomain", "IndexTransform", "build_transform"]
 
@@ -225,7 +226,12 @@ class IndexDomain(_DomainBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from .construct import domain_from_args
 
-        self._f = domain_from_args(args, kwargs)
+        try:
+            self._f = domain_from_args(args, dict(kwargs))
+        except TypeError as e:
+            if not str(e).startswith("__init__(): incompatible"):
+                raise
+            raise incompatible_constructor("IndexDomain", args, kwargs) from None
 
     @classmethod
     def _make(cls, f: DomainFields) -> IndexDomain:
@@ -415,7 +421,12 @@ class IndexTransform(_DomainBase, Indexable):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from .construct import transform_from_args
 
-        t = transform_from_args(args, kwargs)
+        try:
+            t = transform_from_args(args, dict(kwargs))
+        except TypeError as e:
+            if not str(e).startswith("__init__(): incompatible"):
+                raise
+            raise incompatible_constructor("IndexTransform", args, kwargs) from None
         self._f, self._maps = t._f, t._maps
 
     @classmethod
