@@ -10,6 +10,7 @@ tensorstore through ``tensorstore.array``, NumPy as ``a[::2, 1::3].copy()``.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
