@@ -114,8 +114,11 @@ def to_indices(data: npt.NDArray[Any], lo: float, hi: float) -> npt.NDArray[np.u
     np.multiply(out, np.float32(scale), out=out)
     np.clip(out, 0, _LEVELS - 1, out=out)
     nan = np.isnan(out)
+    has_nan = bool(nan.any())
+    if has_nan:
+        out[nan] = 0
     idx = out.astype(np.uint8)
-    if nan.any():
+    if has_nan:
         idx[nan] = _NAN_INDEX
     return idx
 

@@ -140,8 +140,7 @@ class Preview(w.VBox):  # type: ignore[misc]
     def _on_contrast(self, change: dict[str, Any]) -> None:
         if not self._syncing:
             lo, hi = change["new"]
-            if hi > lo:
-                self.model.set_limits(float(lo), float(hi))
+            self.model.set_limits(float(lo), float(hi))
 
     def _on_level(self, change: dict[str, Any]) -> None:
         if not self._syncing:

@@ -610,7 +610,7 @@ class PreviewModel:
     # -- text ------------------------------------------------------------------------------------------------
     @property
     def status_text(self) -> str:
-        """E.g. "level 1/4 (1x2x2) · 512 x 512 uint16 · [116, 3625] omero window · read 12 ms · render 9 ms"."""
+        """E.g. "level 1 of 4 (1x2x2) · 512 x 512 uint16 · [116, 3625] omero window · read 12 ms · render 9 ms"."""
         if self.status == "error" and self.error is not None:
             return f"error: {type(self.error).__name__}: {self.error}"
         fr = self.frame
@@ -619,7 +619,7 @@ class PreviewModel:
         if plan is not None:
             lvl = self.pyramid.levels[plan.level]
             how = "auto" if self.level_override is None else "fixed"
-            parts.append(f"level {plan.level}/{len(self.pyramid.levels)} ({factors_text(lvl.factors)}, {how})")
+            parts.append(f"level {plan.level} of {len(self.pyramid.levels)} ({factors_text(lvl.factors)}, {how})")
             if plan.read.extra_factors != (1, 1):
                 fr_, fc_ = plan.read.extra_factors
                 parts.append(f"+ downsample {fr_}\u00d7{fc_} {plan.method}")
