@@ -20,8 +20,8 @@ def _outcome(fn: Callable[[], Any]) -> Any:
     """A comparable outcome: the value, or (exception kind, message)."""
     try:
         v = fn()
-    except IndexError as e:
-        return ("IndexError", str(e))
+    except IndexError:  # raised by indexing (the index module's texts are tested there)
+        return ("IndexError",)
     except ValueError as e:
         return ("ValueError", str(e))
     except TypeError as e:

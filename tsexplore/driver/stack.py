@@ -303,7 +303,7 @@ class StackDriver(Driver):
         lo = [int(c.min()) for c in coords]
         hi = [int(c.max()) + 1 for c in coords]
         pieces: list[tuple[int, Any, Any]] = []
-        missing: list[tuple[int, tuple[int, ...]]] = []
+        missing: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
         for (clo, chi), origin, top in self._cells(lo, hi):
             mask = np.ones(coords[0].shape if coords else (1,), dtype=bool)
             for c, a, b in zip(coords, clo, chi, strict=True):
@@ -311,8 +311,10 @@ class StackDriver(Driver):
             idx = np.flatnonzero(mask)
             if idx.size == 0:
                 continue
-            if top is None:
-                missing.append((int(idx[0]), origin))
+            if top is None:  # reported like tensorstore: index-array coordinates ascending, then input order
+                arr = [c for c, m in zip(coords, t.output, strict=True) if m.method == OutputIndexMethod.array]
+                first = int(idx[np.lexsort([idx, *[c[idx] for c in arr[::-1]]])[0]])
+                missing.append(((*[int(c[first]) for c in arr], first), origin))
                 continue
             maps = [OutputIndexMap(index_array=c[idx]) for c in coords]
             sub = IndexTransform(input_shape=[idx.size], output=maps)
