@@ -35,6 +35,7 @@ browser:
 	fi
 
 lab: $(STAMP)
+	$(BIN)/python -m tsexplore.sample --quiet
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks/tour.ipynb --port=$(PORT) $(ROOT_FLAG) $(ARGS)
 
 lint: $(STAMP)

@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 __all__ = ["SHAPE", "LEVELS", "SamplePaths", "data_dir", "ensure", "generate_cells", "main", "paths"]
 
-VERSION = 1
+VERSION = 2
 NAME = "cells.ome.zarr"
 SHAPE = (64, 1024, 1024)
 LEVELS = 4
@@ -145,7 +145,7 @@ def generate_cells(
     gy, gx = np.ogrid[0:ny, 0:nx]
     background = 120.0 + 60.0 * np.sin(gy / ny * np.pi) * np.cos(gx / nx * np.pi / 2)
     signal += background.astype(np.float32)
-    signal += rng.normal(0.0, 3.0, size=signal.shape).astype(np.float32)
+    signal += rng.normal(0.0, 2.0, size=signal.shape).astype(np.float32)
     image = np.clip(signal, 0, 65535).astype(np.uint16)
     hot = np.random.default_rng(seed - 1).integers(0, [shape[0], ny, nx], size=(HOT_PIXELS, 3))
     mine = hot[(hot[:, 0] >= z0) & (hot[:, 0] < z1)]
