@@ -197,3 +197,13 @@ def test_adapter_repr_hoists_nested_context(kind: str) -> None:
             v = mod.downsample(z, [2, 2], "mean")
         reprs.append((repr(v), v.spec(retain_context=True).to_json(), v.spec().to_json()))
     assert reprs[1] == reprs[0]
+
+
+@pytest.mark.parametrize("factors", [[8, 8], [3, 8], [1, 8], [8, 1, 8]])
+def test_uint8_factor8_fast_path_matches(factors: list[int]) -> None:
+    """The ``uint8`` innermost-factor-8 mean kernel (lane folding) against tensorstore, edges included."""
+    shape = [35, 64] if len(factors) == 2 else [9, 4, 40]
+    x = np.random.default_rng(len(factors) + factors[0]).integers(0, 256, shape, dtype=np.uint8)
+    x[: shape[0] // 2] = 255  # large sums
+    outs = [np.asarray(mod.downsample(mod.array(x), factors, "mean").read().result()) for mod in (real_ts, ts)]
+    np.testing.assert_array_equal(outs[1], outs[0])

@@ -43,7 +43,7 @@ Array = np.ndarray[Any, Any]
 DownsampleMethod = Literal["stride", "median", "mode", "mean", "min", "max"]
 
 #: Budget of full-resolution bytes read per streamed group of output rows.
-GROUP_BYTES = 32 << 20
+GROUP_BYTES = 8 << 20
 
 
 def _check_factors(factors: Sequence[int], rank: int) -> list[int]:
