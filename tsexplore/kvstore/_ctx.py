@@ -52,3 +52,37 @@ def resolve(ctx: Any, kind: str, spec: Any) -> Any:
 
 def register_resource(kind: str, default_spec: dict[str, Any], create: Any) -> None:
     _module().register_resource(kind, default_spec, create)
+
+
+def normalize_resource(kind: str, value: Any) -> Any:
+    """Validate a driver's resource member (inline spec or reference) and return its full JSON.
+
+    tensorstore's texts: ``Expected non-null value, but received: null``, ``Invalid spec or
+    reference to "kind" resource: ...`` and the kind's own member errors.
+    """
+    ctx = _module()
+    if value is None:
+        raise status.invalid_argument("Expected non-null value, but received: null")
+    res_kind = ctx._check_identifier(kind)
+    entry = ctx._parse_entry(kind, res_kind, value)
+    return ctx._entry_json(res_kind, entry, True)
+
+
+def resource_json(kind: str, value: Any, include_defaults: bool) -> Any:
+    """The JSON tensorstore prints for a normalized resource member value."""
+    if isinstance(value, str):
+        return value
+    ctx = _module()
+    res_kind = ctx._check_identifier(kind)
+    return ctx._entry_json(res_kind, res_kind.parse(value), include_defaults)
+
+
+def normalize_context(value: Any) -> dict[str, Any]:
+    """Validate a spec's ``context`` member (as ``Context.Spec``) and return its full JSON."""
+    result: dict[str, Any] = _module().Context.Spec(value).to_json(include_defaults=True)
+    return result
+
+
+def context_json(value: dict[str, Any], include_defaults: bool) -> dict[str, Any]:
+    result: dict[str, Any] = _module().Context.Spec(value).to_json(include_defaults=include_defaults)
+    return result

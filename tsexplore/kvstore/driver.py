@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -69,15 +70,23 @@ class DriverSpec(abc.ABC):
         self = cls.__new__(cls)
         DriverSpec.__init__(self)
         self._parse(reader)
+        from . import _ctx
+
         for res in cls.resources:
             if reader.has(res.member):
-                self.resource_values[res.member] = reader.get(res.member, _resource_json)
+                self.resource_values[res.member] = reader.get(
+                    res.member, functools.partial(_ctx.normalize_resource, res.kind)
+                )
             else:
                 reader.ignore(res.member)
+        self._validate()
         return self
 
     @abc.abstractmethod
     def _parse(self, reader: jsonb.ObjectReader) -> None: ...
+
+    def _validate(self) -> None:  # noqa: B027 - optional hook
+        """Checks that need every member parsed (tensorstore validates after binding)."""
 
     @abc.abstractmethod
     def members_json(self, include_defaults: bool) -> dict[str, Any]:
@@ -87,7 +96,10 @@ class DriverSpec(abc.ABC):
         """Validate a path at open time (the file driver rejects ``..``)."""
 
     def normalize_path(self, path: str) -> str:
-        """Rewrite a path given in JSON, e.g. http moves a base URL's path into it."""
+        """tensorstore's ``NormalizeSpec``, run when a spec is parsed from JSON or a URL.
+
+        The file driver validates the path; http moves a base URL's path into it.
+        """
         return path
 
     @abc.abstractmethod
@@ -113,12 +125,6 @@ class DriverSpec(abc.ABC):
         )
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def _resource_json(value: Any) -> Any:
-    if isinstance(value, (dict, str, bool, int, float, list)) or value is None:
-        return value
-    raise status.invalid_argument(f"Expected context resource, but received: {jsonb.dump_compact(value)}")
 
 
 class Driver(abc.ABC):
@@ -225,7 +231,20 @@ def apply_byte_range(value: bytes, byte_range: tuple[int, int | None] | None) ->
 
 _DRIVERS: dict[str, type[DriverSpec]] = {}
 _SCHEMES: dict[str, Callable[[str, str], dict[str, Any]]] = {}
-_ADAPTER_SCHEMES = {"zip", "ocdbt", "kvstack", "neuroglancer_uint64_sharded", "zarr3_sharding_indexed"}
+# URL schemes tensorstore knows but tsexplore's kvstore layer does not parse, by kind (for messages).
+_OTHER_SCHEMES = {
+    "zip": "kvstore adapter",
+    "ocdbt": "kvstore adapter",
+    "gcs_grpc": "root kvstore",
+    "cast": "TensorStore adapter",
+    **{
+        s: "kvstore-based TensorStore"
+        for s in (
+            *("zarr2", "zarr3", "n5", "neuroglancer-precomputed", "json", "auto"),
+            *("png", "jpeg", "tiff", "avif", "bmp", "webp"),
+        )
+    },
+}
 
 
 def register_driver(cls: type[DriverSpec]) -> type[DriverSpec]:
@@ -257,5 +276,9 @@ def driver_for_scheme(scheme: str) -> Callable[[str, str], dict[str, Any]] | Non
     return _SCHEMES.get(scheme)
 
 
-def is_adapter_scheme(scheme: str) -> bool:
-    return scheme in _ADAPTER_SCHEMES
+def url_scheme_kind(scheme: str) -> str | None:
+    """How tensorstore describes a scheme it knows (``"root kvstore"``...), for error messages."""
+    _ensure_builtin()
+    if scheme in _SCHEMES:
+        return "root kvstore"
+    return _OTHER_SCHEMES.get(scheme)

@@ -18,6 +18,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import stat
 import struct
 import time
@@ -37,7 +38,7 @@ from .driver import (
     register_url_scheme,
 )
 from .types import NO_VALUE, KeyRange, ReadOptions, ReadResult, TimestampedStorageGeneration, prefix_successor
-from .url import decode_path, encode_path, split_url
+from .url import decode_path, encode_path, quote, split_url
 
 __all__ = ["FileDriver", "FileSpec"]
 
@@ -46,19 +47,53 @@ _GEN = struct.Struct("<QQQQ")
 
 
 def _quote(key: bytes) -> str:
-    """C-style quoting as tensorstore prints keys in messages."""
-    out = []
-    for ch in key.decode("utf-8", "surrogateescape"):
-        o = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif 0xDC80 <= o <= 0xDCFF:
-            out.append(f"\\x{o - 0xDC00:02x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    """tensorstore's quoting of keys and paths in messages."""
+    return quote(key)
+
+
+def _components_valid(path: bytes) -> bool:
+    """tensorstore's ``IsKeyValid``: ``/`` and ``\\`` separate components; none may be empty,
+    ``.``, ``..`` or end with the lock suffix; no NUL; no trailing separator."""
+    if not path or b"\0" in path or path[-1:] in (b"/", b"\\"):
+        return False
+    if path[:1] in (b"/", b"\\"):
+        path = path[1:]
+    if not path:
+        return False
+    parts = re.split(rb"[/\\]", path)
+    return all(p not in (b"", b".", b"..") and not p.endswith(LOCK_SUFFIX) for p in parts)
+
+
+def path_valid(path: str) -> bool:
+    """tensorstore's ``IsFileKvstorePathValid`` (a spec path may end with ``/``)."""
+    raw = path.encode("utf-8", "surrogateescape")
+    if raw in (b"", b"/"):
+        return True
+    if raw[-1:] in (b"/", b"\\"):
+        raw = raw[:-1]
+    return _components_valid(raw)
+
+
+def lexical_normalize(path: str) -> str:
+    """tensorstore's ``LexicalNormalizePath``: resolve ``.``/``..``, collapse separators to ``/``."""
+    if not path:
+        return path
+    absolute = path[0] in "/\\"
+    tokens = re.findall(r"([^/\\]+)([/\\]*)", path)
+    out: list[str] = []
+    limit = 0
+    for name, sep in tokens:
+        if name == ".":
+            continue
+        if name == "..":
+            if len(out) > limit:
+                out.pop()
+            elif not absolute:
+                out.append(".." + ("/" if sep else ""))
+                limit = len(out)
+            continue
+        out.append(name + ("/" if sep else ""))
+    return ("/" if absolute else "") + "".join(out)
 
 
 def _bad_components(path: bytes) -> bool:
@@ -70,10 +105,7 @@ def _bad_components(path: bytes) -> bool:
 
 def validate_key(key: bytes) -> None:
     """Reject keys that are not plain relative file names below the root (tensorstore's rules)."""
-    parts = key.split(b"/")
-    if key.startswith(b"/"):
-        parts = parts[1:]
-    if not key or b"\0" in key or key.endswith(LOCK_SUFFIX) or any(p in (b"", b".", b"..") for p in parts):
+    if not _components_valid(key):
         raise status.invalid_argument(f"Invalid key: {_quote(key)}")
 
 
@@ -109,13 +141,18 @@ class FileSpec(DriverSpec):
     def members_json(self, include_defaults: bool) -> dict[str, Any]:
         return {}
 
+    def normalize_path(self, path: str) -> str:
+        if not path_valid(path):
+            raise status.invalid_argument(f"Invalid file path: {quote(path)}")
+        return lexical_normalize(path)
+
     def check_path(self, path: str) -> None:
         if _bad_components(path.encode("utf-8", "surrogateescape")):
             raise status.invalid_argument(f"Invalid file path: {_quote(path.encode('utf-8', 'surrogateescape'))}")
 
     def url(self, path: str) -> str:
         if not path.startswith("/"):
-            raise status.invalid_argument(f"file: URIs do not support relative paths: {_quote(path.encode())}")
+            raise status.invalid_argument(f"file: URIs do not support relative paths: {quote(path)}")
         return "file://" + encode_path(path)
 
     async def open(self, context: Any) -> Driver:
@@ -127,31 +164,15 @@ class FileSpec(DriverSpec):
         return FileDriver(self, context, pool, sync, mode != "none")
 
 
-def _normalize(path: str) -> str:
-    """Lexically resolve ``.`` and ``..`` of an absolute URL path, keeping a trailing ``/``."""
-    out: list[str] = []
-    parts = path.split("/")
-    for p in parts[1:]:
-        if p == "..":
-            if out:
-                out.pop()
-        elif p != ".":
-            out.append(p)
-    if parts[-1] in (".", ".."):
-        out.append("")
-    return "/" + "/".join(out)
-
-
 def _parse_file_url(url: str, scheme: str) -> dict[str, Any]:
-    rest, _ = split_url(url, scheme)
-    slash = rest.find("/")
-    authority = rest if slash == -1 else rest[:slash]
-    if authority:
-        raise status.invalid_argument(f'file: URIs do not support authority: "{authority}"')
-    path = decode_path(rest[len(authority) :])
-    if not path.startswith("/"):
-        raise status.invalid_argument(f'file: URIs do not support relative paths: "{path}"')
-    return {"driver": "file", "path": _normalize(path)}
+    """tensorstore's ``FileUriToOsPath`` (POSIX): absolute paths, no authority but ``localhost``."""
+    parsed = split_url(url, scheme)
+    if not parsed.path.startswith("/"):
+        raise status.invalid_argument(f"file: URIs do not support relative paths: {quote(parsed.path)}")
+    path = decode_path(parsed.path)
+    if parsed.authority and parsed.authority != "localhost":
+        raise status.invalid_argument(f"file: URIs do not support authority: {quote(parsed.authority)}")
+    return {"driver": "file", "path": lexical_normalize(path)}
 
 
 register_url_scheme("file", _parse_file_url)

@@ -82,9 +82,9 @@ class MemorySpec(DriverSpec):
 
 
 def _parse_memory_url(url: str, scheme: str) -> dict[str, Any]:
-    rest, _ = split_url(url, scheme)
+    parsed = split_url(url, scheme)
     out: dict[str, Any] = {"driver": "memory"}
-    path = decode_path(rest)
+    path = decode_path(parsed.authority_and_path)
     if path:
         out["path"] = path
     return out

@@ -35,8 +35,9 @@ from .driver import (
     register_driver,
     register_url_scheme,
 )
+from .spec import required_string
 from .types import NO_VALUE, KeyRange, ReadOptions, ReadResult, TimestampedStorageGeneration
-from .url import decode_path, encode_path, split_url
+from .url import decode_path, encode_path, parse_generic, quote, split_url
 
 __all__ = ["FsspecSpec", "GcsSpec", "HttpSpec", "S3Spec"]
 
@@ -74,12 +75,27 @@ def _unavailable(what: str, e: BaseException) -> status.StatusError:
 
 # -- S3 -------------------------------------------------------------------------------------------
 
-_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9]$")
+_S3_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
+_GCS_CHARS = re.compile(r"^[a-z0-9._-]+$")
+
+
+def _s3_bucket_valid(bucket: str) -> bool:
+    """tensorstore 0.1.86's S3 rules: 3-255 chars, letters (any case), digits, ``._-``."""
+    return (
+        3 <= len(bucket) <= 255
+        and _S3_CHARS.match(bucket) is not None
+        and bucket[0].isalnum()
+        and bucket[-1].isalnum()
+        and not any(p in bucket for p in ("..", ".-", "-."))
+        and re.fullmatch(r"\d+\.\d+\.\d+\.\d+", bucket) is None
+        and not bucket.startswith(("xn--", "sthree-"))
+        and not bucket.endswith(("-s3alias", "--ol-s3"))
+    )
 
 
 def _check_s3_bucket(bucket: str) -> None:
-    if not _S3_BUCKET.match(bucket) or ".." in bucket:
-        raise status.invalid_argument(f"Invalid S3 bucket name: {json.dumps(bucket)}")
+    if not _s3_bucket_valid(bucket):
+        raise status.invalid_argument(f"Invalid S3 bucket name: {quote(bucket)}")
 
 
 @register_driver
@@ -98,13 +114,15 @@ class S3Spec(DriverSpec):
         self.host_header: str | None = reader.get("host_header", jsonb.expect_string, None)
         self.aws_region = reader.get("aws_region", jsonb.expect_string, "")
         self.requester_pays = reader.get("requester_pays", jsonb.expect_bool, False)
+
+    def _validate(self) -> None:
+        if self.bucket:
+            _check_s3_bucket(self.bucket)
         if self.endpoint is None:
             if not self.bucket:
                 raise status.invalid_argument('"bucket" must be specified when "endpoint" is not set')
             if self.host_header is not None:
                 raise status.invalid_argument('"host_header" cannot be set without also setting "endpoint"')
-        if self.bucket:
-            _check_s3_bucket(self.bucket)
 
     def members_json(self, include_defaults: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -150,14 +168,19 @@ class S3Spec(DriverSpec):
         return S3Driver(self, context, fs)
 
 
-def _parse_s3_url(url: str, scheme: str) -> dict[str, Any]:
-    rest, _ = split_url(url, scheme)
-    bucket, _, path = rest.partition("/")
-    _check_s3_bucket(bucket)
-    out: dict[str, Any] = {"driver": "s3", "bucket": bucket}
-    if path:
-        out["path"] = decode_path(path)
+def _parse_bucket_url(url: str, scheme: str, driver: str, check: Any) -> dict[str, Any]:
+    parsed = split_url(url, scheme)
+    check(parsed.authority)
+    out: dict[str, Any] = {"driver": driver, "bucket": parsed.authority}
+    if parsed.path:
+        path = decode_path(parsed.path[1:])
+        if path:
+            out["path"] = path
     return out
+
+
+def _parse_s3_url(url: str, scheme: str) -> dict[str, Any]:
+    return _parse_bucket_url(url, scheme, "s3", _check_s3_bucket)
 
 
 register_url_scheme("s3", _parse_s3_url)
@@ -244,12 +267,23 @@ class S3Driver(Driver):
 
 # -- GCS ------------------------------------------------------------------------------------------
 
-_GCS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9_.\-]{1,220}[a-z0-9]$")
+
+def _gcs_bucket_valid(bucket: str) -> bool:
+    """GCS rules as tensorstore checks them: 3-222 chars of ``[a-z0-9._-]``, dot-separated parts
+    of at most 63, alphanumeric at both ends, no ``..``, ``.-`` or ``-.``."""
+    return (
+        3 <= len(bucket) <= 222
+        and _GCS_CHARS.match(bucket) is not None
+        and bucket[0].isalnum()
+        and bucket[-1].isalnum()
+        and not any(p in bucket for p in ("..", ".-", "-."))
+        and all(len(part) <= 63 for part in bucket.split("."))
+    )
 
 
 def _check_gcs_bucket(bucket: str) -> None:
-    if not _GCS_BUCKET.match(bucket):
-        raise status.invalid_argument(f"Invalid GCS bucket name: {json.dumps(bucket)}")
+    if not _gcs_bucket_valid(bucket):
+        raise status.invalid_argument(f"Invalid GCS bucket name: {quote(bucket)}")
 
 
 def _gcs_bucket(value: Any) -> str:
@@ -269,6 +303,8 @@ class GcsSpec(DriverSpec):
     )
 
     def _parse(self, reader: jsonb.ObjectReader) -> None:
+        if not reader.has("bucket"):
+            required_string(reader, "bucket")
         self.bucket = reader.get("bucket", _gcs_bucket)
 
     def members_json(self, include_defaults: bool) -> dict[str, Any]:
@@ -294,13 +330,7 @@ class GcsSpec(DriverSpec):
 
 
 def _parse_gcs_url(url: str, scheme: str) -> dict[str, Any]:
-    rest, _ = split_url(url, scheme)
-    bucket, _, path = rest.partition("/")
-    _check_gcs_bucket(bucket)
-    out: dict[str, Any] = {"driver": "gcs", "bucket": bucket}
-    if path:
-        out["path"] = decode_path(path)
-    return out
+    return _parse_bucket_url(url, scheme, "gcs", _check_gcs_bucket)
 
 
 register_url_scheme("gs", _parse_gcs_url)
@@ -433,31 +463,39 @@ class HttpSpec(DriverSpec):
     )
 
     def _parse(self, reader: jsonb.ObjectReader) -> None:
-        base = reader.get("base_url", jsonb.expect_string)
-        self.headers: list[str] = reader.get("headers", _string_list, [])
-        parts = urllib.parse.urlsplit(base)
-        self._base_path = parts.path
-        self.base_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "", parts.query, ""))
-        if parts.fragment:
-            raise status.invalid_argument("Fragment identifier not supported")
+        if not reader.has("base_url"):
+            required_string(reader, "base_url")
+        self.base_url: str = reader.get("base_url", _base_url)
+        self.headers: list[str] = reader.get("headers", _header_list, [])
 
     def normalize_path(self, path: str) -> str:
-        base_path, self._base_path = self._base_path, ""
-        if not base_path:
-            return path
-        if path.startswith("/"):
+        """tensorstore's http ``NormalizeSpec``: the base URL's (decoded) path moves into ``path``.
+
+        A path prefix ending in a percent-encoded reserved character stays in the base URL (up to
+        the next ``/``), since decoding it would change its meaning.
+        """
+        parsed = parse_generic(self.base_url)
+        prefix = ""
+        split = _rsplit_percent_encoded_reserved(parsed.path)
+        if split:
+            slash = parsed.path.find("/", split)
+            prefix = parsed.path if slash == -1 else parsed.path[:slash]
+        suffix = decode_path(parsed.path[len(prefix) :])
+        query = f"?{parsed.query}" if parsed.query else ""
+        base_url = f"{parsed.scheme}://{parsed.authority}{prefix.removesuffix('/')}{query}"
+        if not path or path == "/":
+            path = suffix
+        elif not path.startswith("/"):
+            from .spec import join_path
+
+            path = join_path(suffix, path)
+        elif suffix and suffix != "/":
             raise status.invalid_argument(
-                f"Cannot specify absolute path {json.dumps(path)} in conjunction with base URL "
-                f"{json.dumps(self._url_with(base_path))} which already includes the path component "
-                f"{json.dumps(base_path)}"
+                f"Cannot specify absolute path {quote(path)} in conjunction with base URL "
+                f"{quote(self.base_url)} which already includes the path component {quote(suffix)}"
             )
-        from .spec import join_path
-
-        return join_path(base_path, path)
-
-    def _url_with(self, path: str) -> str:
-        parts = urllib.parse.urlsplit(self.base_url)
-        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+        self.base_url = base_url
+        return path
 
     def members_json(self, include_defaults: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"base_url": self.base_url}
@@ -466,10 +504,17 @@ class HttpSpec(DriverSpec):
         return out
 
     def url(self, path: str) -> str:
-        return self._url_with(encode_path(path))
+        if not path:
+            return self.base_url
+        parsed = parse_generic(self.base_url)
+        query = f"?{parsed.query}" if parsed.query else ""
+        return (
+            f"{parsed.scheme}://{parsed.authority_and_path.removesuffix('/')}/"
+            f"{encode_path(path.removeprefix('/'))}{query}"
+        )
 
     def key_url(self, key: bytes) -> str:
-        return self._url_with(encode_path(key.decode("utf-8", "surrogateescape")))
+        return self.url(key.decode("utf-8", "surrogateescape"))
 
     async def open(self, context: Any) -> Driver:
         from fsspec.implementations.http import HTTPFileSystem
@@ -479,22 +524,60 @@ class HttpSpec(DriverSpec):
         return HttpDriver(self, context, fs, session)
 
 
-def _string_list(value: Any) -> list[str]:
+_RESERVED = frozenset(":/?#[]@!$&'()*+,;=")
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _rsplit_percent_encoded_reserved(path: str) -> int:
+    """End offset of the last ``%XX`` encoding a reserved character in ``path`` (0 if none)."""
+    for m in reversed(list(re.finditer(r"%([0-9A-Fa-f]{2})", path))):
+        if chr(int(m.group(1), 16)) in _RESERVED:
+            return m.end()
+    return 0
+
+
+def _base_url(value: Any) -> str:
+    url = jsonb.expect_string(value)
+    parsed = parse_generic(url)
+    if parsed.scheme not in ("http", "https"):
+        raise status.invalid_argument(f'Expected scheme of "http" or "https" but received: {quote(parsed.scheme)}')
+    if parsed.fragment:
+        raise status.invalid_argument("Fragment identifier not supported")
+    return url
+
+
+def _check_header(header: str) -> str:
+    """tensorstore's ``ValidateHttpHeader``: ``name: value`` with a token name and printable value."""
+    header = jsonb.expect_string(header)
+    name, colon, value = header.partition(":")
+    if not colon:
+        raise status.invalid_argument(f"Invalid HTTP header: {quote(header)}")
+    if not name:
+        raise status.invalid_argument("Empty HTTP header field name")
+    for ch in name:
+        if ch not in _TCHAR:
+            shown = ch if ch.isascii() else "\ufffd"
+            raise status.invalid_argument(f"Invalid HTTP char {shown} in header field name: {quote(name)}")
+    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
+        raise status.invalid_argument(f"Invalid HTTP header field value: {quote(value)}")
+    return header
+
+
+def _header_list(value: Any) -> list[str]:
     if not isinstance(value, list):
         raise status.invalid_argument(f"Expected array, but received: {jsonb.dump_compact(value)}")
-    return [jsonb.expect_string(v) for v in value]
+    out = []
+    for i, v in enumerate(value):
+        try:
+            out.append(_check_header(v))
+        except status.StatusError as e:
+            raise status.invalid_argument(f"Error parsing value at position {i}: {e.message}") from None
+    return out
 
 
 def _parse_http_url(url: str, scheme: str) -> dict[str, Any]:
-    split_url(url, scheme, allow_query=True)  # rejects fragments
-    parts = urllib.parse.urlsplit(url)
-    out: dict[str, Any] = {
-        "driver": "http",
-        "base_url": urllib.parse.urlunsplit((parts.scheme, parts.netloc, "", parts.query, "")),
-    }
-    if parts.path:
-        out["path"] = decode_path(parts.path)
-    return out
+    _base_url(url)  # validates scheme and fragment; the path moves out in normalize_path
+    return {"driver": "http", "base_url": url}
 
 
 register_url_scheme("http", _parse_http_url)

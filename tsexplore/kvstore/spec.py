@@ -7,11 +7,12 @@ from typing import Any
 
 from .. import jsonb, status
 from ..context import pretty_json_repr
+from . import _ctx
 from .driver import DriverSpec, driver_spec_class
 from .types import as_key
-from .url import parse_url
+from .url import parse_url, quote
 
-__all__ = ["Spec", "join_path", "parse_spec"]
+__all__ = ["Spec", "join_path", "parse_spec", "required_string"]
 
 
 def join_path(path: str, component: str) -> str:
@@ -27,7 +28,7 @@ def _as_path(value: Any) -> str:
     return as_key(value, "path").decode("utf-8", "surrogateescape")
 
 
-def _expect_string_member(reader: jsonb.ObjectReader, name: str) -> str:
+def required_string(reader: jsonb.ObjectReader, name: str) -> str:
     if not reader.has(name):
         raise status.invalid_argument(
             f"Error parsing object member {json.dumps(name)}: Expected string, but member is missing"
@@ -38,14 +39,22 @@ def _expect_string_member(reader: jsonb.ObjectReader, name: str) -> str:
 def parse_spec(value: Any) -> tuple[DriverSpec, str, dict[str, Any] | None]:
     """Parse a JSON spec or URL into ``(driver spec, path, context member)``."""
     if isinstance(value, str):
-        value = parse_url(value)
+        from_url = parse_url(value)
+        try:
+            return _parse_json(from_url)
+        except status.StatusError as e:  # NormalizeSpec failed (e.g. an invalid file path)
+            raise status.StatusError(e.code, f"Parsing spec from url: {quote(value)}: {e.message}") from None
+    return _parse_json(value)
+
+
+def _parse_json(value: Any) -> tuple[DriverSpec, str, dict[str, Any] | None]:
     reader = jsonb.ObjectReader(value)
-    name = _expect_string_member(reader, "driver")
+    name = required_string(reader, "driver")
     try:
         cls = driver_spec_class(name)
     except status.StatusError as e:
         raise jsonb.member_error("driver", e) from None
-    context = reader.get("context", jsonb.expect_object, None)
+    context = reader.get("context", _ctx.normalize_context, None)
     path = reader.get("path", jsonb.expect_string, "")
     driver = cls.from_json(reader)
     reader.finish()
@@ -102,13 +111,14 @@ class Spec:
         out: dict[str, Any] = {"driver": self._driver.driver}
         if self._path or include_defaults:
             out["path"] = self._path
-        if self._context or include_defaults:
-            out["context"] = dict(self._context or {})
+        context = _ctx.context_json(self._context or {}, include_defaults)
+        if context or include_defaults:
+            out["context"] = context
         out.update(self._driver.members_json(include_defaults))
         for res in self._driver.resources:
             value = self._driver.resource_values.get(res.member)
             if value is not None:
-                out[res.member] = value
+                out[res.member] = _ctx.resource_json(res.kind, value, include_defaults)
             elif include_defaults:
                 out[res.member] = res.kind
         if self._bound is not None:
