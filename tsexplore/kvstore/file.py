@@ -153,7 +153,7 @@ class FileSpec(DriverSpec):
     def url(self, path: str) -> str:
         if not path.startswith("/"):
             raise status.invalid_argument(f"file: URIs do not support relative paths: {quote(path)}")
-        return "file://" + encode_path(path)
+        return "file://" + encode_path(path, allow_at=True)
 
     async def open(self, context: Any) -> Driver:
         rv = self.resource_values

@@ -43,8 +43,9 @@ def quote(text: str | bytes) -> str:
     return '"' + "".join(out) + '"'
 
 
-def encode_path(path: str) -> str:
-    return urllib.parse.quote(path, safe=_SAFE)
+def encode_path(path: str, *, allow_at: bool = False) -> str:
+    """Percent-encode a kvstore URL path; ``@`` stays only in ``file:`` URLs (a plain URI path)."""
+    return urllib.parse.quote(path, safe=_SAFE + "@" if allow_at else _SAFE)
 
 
 def decode_path(text: str) -> str:
@@ -53,8 +54,9 @@ def decode_path(text: str) -> str:
     while i != -1:
         esc = text[i + 1 : i + 3]
         if len(esc) < 2 or not all(c in "0123456789abcdefABCDEF" for c in esc):
-            # tensorstore reports the offset with the wrong sign (0 for a leading '%').
-            raise status.invalid_argument(f"Invalid percent-encoding at position {-i}: {quote(text)}")
+            # tensorstore reports the byte offset with the wrong sign (0 for a leading '%').
+            offset = len(text[:i].encode("utf-8", "surrogateescape"))
+            raise status.invalid_argument(f"Invalid percent-encoding at position {-offset}: {quote(text)}")
         i = text.find("%", i + 3)
     raw = urllib.parse.unquote_to_bytes(text.encode("utf-8", "surrogateescape"))
     try:
