@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import jsonb, status
+from ..future import Future, spawn
 from .types import NO_VALUE, KeyRange, ReadOptions, ReadResult, TimestampedStorageGeneration
 
 __all__ = [
@@ -160,6 +161,10 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     async def list_keys(self, key_range: KeyRange) -> list[bytes]:
         """All full keys in ``key_range``, in any order."""
+
+    def read_future(self, key: bytes, options: ReadOptions) -> Future[ReadResult]:
+        """:meth:`read` as a :class:`Future`; drivers with blocking I/O may skip the event loop."""
+        return spawn(self.read(key, options))
 
     async def delete_range(self, key_range: KeyRange) -> None:
         """Delete all keys in ``key_range`` (default: list, then delete each concurrently)."""

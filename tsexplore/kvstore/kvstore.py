@@ -199,7 +199,7 @@ class KvStore:
         options = ReadOptions(
             _byte_range(byte_range, self), gen, None if staleness_bound is None else float(staleness_bound)
         )
-        return spawn(self._driver.read(full, options))
+        return self._driver.read_future(full, options)
 
     def write(
         self, key: str | bytes, value: str | bytes | None, *, if_equal: str | bytes | None = None
