@@ -257,7 +257,192 @@ class _Gen:
         lab = self.labels(rank) if self.chance(0.5) else [""] * rank
         return f"[ts.IndexDomain(inclusive_min={o}, shape={s}, labels={lab})]"
 
+    # -- constructors, JSON, Dim and domain methods (no chain) --------------------------------------------
+    def vals(self, n: int, kind: str) -> str:
+        r = self.r
+        if self.chance(0.05):
+            n += r.choice([-1, 1])
+        if kind == "int":
+            items = [self.small(-3, 5) if not self.chance(0.05) else r.choice(["'x'", "1.5", "None"]) for _ in range(n)]
+        elif kind == "bool":
+            items = [r.choice(["True", "False"]) for _ in range(n)]
+        else:
+            items = [repr(r.choice(["", "a", "b", "a"])) for _ in range(n)]
+        return "[" + ", ".join(items) + "]"
+
+    def json_bound(self, lower: bool) -> Any:
+        r = self.r.random()
+        if r < 0.6:
+            return self.r.randint(-3, 5)
+        if r < 0.8:
+            return [self.r.randint(-3, 5)]
+        if r < 0.9:
+            return "-inf" if lower else "+inf"
+        return self.r.choice(["+inf", "-inf", ["-inf"], ["+inf"], "x", 1.5, None, [1, 2]])
+
+    def json_obj(self, transform: bool) -> str:
+        r = self.r
+        rank = r.randint(0, 3)
+        p = "input_" if transform else ""
+        j: dict[str, Any] = {}
+        keys = [
+            ("inclusive_min", 0.6),
+            ("exclusive_max", 0.4),
+            ("inclusive_max", 0.15),
+            ("shape", 0.3),
+            ("labels", 0.4),
+            ("rank", 0.15),
+        ]
+        for k, prob in keys:
+            if not self.chance(prob):
+                continue
+            n = rank + (r.choice([-1, 1]) if self.chance(0.05) else 0)
+            if k in ("inclusive_min", "exclusive_max", "inclusive_max"):
+                j[p + k] = [self.json_bound(k == "inclusive_min") for _ in range(max(n, 0))]
+            elif k == "shape":
+                j[p + k] = [r.randint(0, 4) for _ in range(max(n, 0))]
+            elif k == "labels":
+                j[p + k] = [r.choice(["", "a", "b"]) for _ in range(max(n, 0))]
+            else:
+                j[p + k] = n if not self.chance(0.1) else "x"
+        if transform and self.chance(0.5):
+            out = []
+            for _ in range(r.randint(0, 3)):
+                m: dict[str, Any] = {}
+                k = r.random()
+                if k < 0.3:
+                    m["offset"] = r.randint(-3, 3)
+                elif k < 0.7:
+                    m["input_dimension"] = r.randint(-1, 3)
+                    if self.chance(0.5):
+                        m["stride"] = r.choice([0, 1, 2, -1])
+                    if self.chance(0.5):
+                        m["offset"] = r.randint(-3, 3)
+                else:
+                    m["index_array"] = r.choice([[1, 2], [[1], [2]], 3, [], [[]], "x"])
+                    if self.chance(0.3):
+                        m["index_array_bounds"] = r.choice([[0, 5], ["-inf", "+inf"], [3, 1], "x"])
+                if self.chance(0.05):
+                    m["bogus"] = 1
+                out.append(m)
+            j["output"] = out
+        if self.chance(0.05):
+            j["bogus"] = 1
+        return repr(j)
+
+    def dim_ctor(self) -> str:
+        r = self.r
+        k = r.random()
+        args: list[str] = []
+        if k < 0.2:
+            args = [self.small(0, 5)] + ([repr(r.choice(["x", ""]))] if self.chance(0.3) else [])
+        elif k < 0.4:
+            args = [self.small(-3, 3), self.small(-2, 6)]
+        elif k < 0.5:
+            args = [repr("x")] if self.chance(0.5) else []
+        elif k < 0.55:
+            args = ["None"] + (["3"] if self.chance(0.5) else [])
+        for name, vals in (
+            ("inclusive_min", ["-2", "0", "3", "None", "-ts.inf"]),
+            ("exclusive_max", ["2", "5", "None", "ts.inf + 1"]),
+            ("inclusive_max", ["2", "4"]),
+            ("size", ["0", "3", "None"]),
+            ("label", ["'x'", "''", "None"]),
+            ("implicit_lower", ["True", "False"]),
+            ("implicit_upper", ["True", "False", "None"]),
+        ):
+            if self.chance(0.15):
+                args.append(f"{name}={r.choice(vals)}")
+        return f"ts.Dim({', '.join(args)})"
+
+    def misc(self) -> str:
+        r = self.r
+        k = r.randint(0, 11)
+        if k == 0:
+            return f"ts.IndexTransform(json={self.json_obj(True)})"
+        if k == 1:
+            return f"ts.IndexDomain(json={self.json_obj(False)})"
+        if k == 2:
+            return self.dim_ctor()
+        if k == 3:
+            return f"{self.dim_ctor()}.{r.choice(['hull', 'intersect'])}({self.dim_ctor()})"
+        if k == 4:
+            attr = r.choice(
+                [
+                    "inclusive_min",
+                    "exclusive_max",
+                    "inclusive_max",
+                    "size",
+                    "empty",
+                    "finite",
+                    "label",
+                    "implicit_lower",
+                    "implicit_upper",
+                    "__len__()",
+                    "__hash__()",
+                    "__iter__()",
+                ]
+            )
+            return f"{self.dim_ctor()}.{attr}" + (" and None" if attr == "__iter__()" else "")
+        if k == 5:
+            return f"({self.small(-3, 5)} in {self.dim_ctor()}, {self.dim_ctor()} in {self.dim_ctor()}, {self.dim_ctor()} == {self.dim_ctor()})"  # noqa: E501
+        if k in (6, 7):
+            rank = r.randint(0, 3)
+            prefix = "input_" if k == 6 else ""
+            kw = []
+            if self.chance(0.3):
+                kw.append(f"{prefix}rank={r.choice([rank, rank, -1, 33])}")
+            for name, kind in (
+                ("inclusive_min", "int"),
+                ("exclusive_max", "int"),
+                ("inclusive_max", "int"),
+                ("shape", "int"),
+                ("labels", "str"),
+            ):
+                if self.chance(0.35):
+                    kw.append(f"{prefix}{name}={self.vals(rank, kind)}")
+            for name in ("implicit_lower_bounds", "implicit_upper_bounds"):
+                if self.chance(0.2):
+                    kw.append(f"{name}={self.vals(rank, 'bool')}")
+            if self.chance(0.05):
+                kw.append(r.choice(["bogus=1", "json={}", "output=[]"]))
+            cls = "IndexTransform" if k == 6 else "IndexDomain"
+            return f"ts.{cls}({', '.join(kw)})"
+        if k == 8:
+            a, b = self.json_obj(False), self.json_obj(False)
+            return f"ts.IndexDomain(json={a}).{r.choice(['hull', 'intersect'])}(ts.IndexDomain(json={b}))"
+        if k == 9:
+            base, _, _, rank = self.base()
+            if base.startswith("ts.IndexDomain"):
+                # Calling a domain is a TypeError in both, but tensorstore's text names the class
+                # "tensorstore.IndexDomain"; tsexplore keeps the class non-callable instead.
+                base = f"ts.IndexTransform({base})"
+            return f"{base}({[r.randint(-3, 5) for _ in range(rank + (1 if self.chance(0.1) else 0))]})"
+        if k == 10:
+            base, _, _, rank = self.base()
+            return f"ts.IndexTransform(json={base}.to_json()) == {base}"
+        base, _, _, rank = self.base()
+        attr = r.choice(
+            [
+                "index_exp",
+                "shape",
+                "size",
+                "origin",
+                "exclusive_max",
+                "inclusive_max",
+                "labels",
+                "implicit_lower_bounds",
+                "implicit_upper_bounds",
+                "ndim",
+                "rank",
+                "T",
+            ]
+        )
+        return f"{base}.domain.{attr}" if self.chance(0.5) else f"ts.IndexDomain({base}.domain).{attr}"
+
     def case(self) -> Case:
+        if self.chance(0.15):
+            return self.misc(), None, None
         base, shape, origin, rank = self.base()
         if self.chance(0.05):
             return self.dim_expr(), None, None
@@ -302,9 +487,12 @@ def evaluate(ts: Any, read: Any, case: Case) -> tuple[Any, ...]:
         obj = eval(expr, {"ts": ts, "np": np})
     except Exception as e:
         return _err(e)
-    if not hasattr(obj, "to_json"):
-        return ("ok", repr(obj))
-    result: tuple[Any, ...] = ("ok", repr(obj), obj.to_json())
+    try:
+        if not hasattr(obj, "to_json"):
+            return ("ok", repr(obj))
+        result: tuple[Any, ...] = ("ok", repr(obj), obj.to_json())
+    except Exception as e:
+        return ("repr-failed", *_err(e))
     if shape is None or hasattr(obj, "output") is False:
         return result
     data = np.arange(int(np.prod(shape)), dtype=np.int32).reshape(shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -9,9 +10,9 @@ import numpy as np
 from .. import status
 from .dim import Dim
 from .dimsel import get_dimensions, normalize_index, normalize_label, parse_dim_specs
-from .interval import INF, INF_SIZE, MAX_RANK
-from .output_map import OutputIndexMap
-from .transform import DomainFields, IndexDomain, IndexTransform, build_transform
+from .interval import INF, INF_SIZE, MAX_RANK, validate_closed
+from .output_map import OutputIndexMap, OutputIndexMethod
+from .transform import DomainFields, IndexDomain, IndexTransform, build_transform, validate_labels
 
 __all__ = ["domain_from_args", "domain_getitem", "transform_from_args"]
 
@@ -20,10 +21,18 @@ def _seq(x: Any) -> list[Any] | None:
     return None if x is None else list(x)
 
 
+def _int(v: Any) -> int:
+    if isinstance(v, float) or not hasattr(v, "__index__"):
+        raise TypeError("__init__(): incompatible function arguments")
+    return int(v.__index__())
+
+
 def _ints(x: Any) -> list[int] | None:
     if x is None:
         return None
-    return [int(v.__index__()) for v in x]
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
+        raise TypeError("__init__(): incompatible function arguments")
+    return [_int(v) for v in x]
 
 
 def _keyword_transform(  # noqa: PLR0917
@@ -38,8 +47,11 @@ def _keyword_transform(  # noqa: PLR0917
     }
     r: int | None = None
     field: str | None = None
+    # pybind11 converts every argument before any validation (a bad element is a TypeError).
+    for key in ("inclusive_min", "exclusive_max", "inclusive_max", "shape"):
+        _ints(kw.get(key))
     if rank is not None:
-        r = int(rank.__index__())
+        r = _int(rank)
         if not 0 <= r <= MAX_RANK:
             raise ValueError(f"Invalid {rank_name}: {r}")
         field = rank_name
@@ -91,102 +103,190 @@ def _keyword_transform(  # noqa: PLR0917
     return build_transform(r, lo, upper, form, il, iu, labels, maps)
 
 
-def _parse_json_bounds(vals: Any, key: str, lower: bool) -> tuple[list[int], list[bool]]:
-    out, imp = [], []
-    for v in vals:
-        implicit = isinstance(v, list)
-        if implicit:
-            if len(v) != 1:
-                raise status.invalid_argument(
-                    f'Error parsing object member "{key}": Expected array of size 1 indicating an implicit '
-                    f"value, but received: {v}"
-                )
-            v = v[0]  # noqa: PLW2901
-        if v == "-inf":
-            x = -INF
-        elif v == "+inf":
-            x = INF + 1 if not lower else INF
-        elif isinstance(v, int) and not isinstance(v, bool):
-            x = v
-        else:
+def _jtext(v: Any) -> str:
+    return json.dumps(v, separators=(",", ":"))
+
+
+def _member(name: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except status.StatusError as e:
+        raise e.prefixed(f'Error parsing object member "{name}"') from None
+
+
+def _element(i: int, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except status.StatusError as e:
+        raise e.prefixed(f"Error parsing value at position {i}") from None
+
+
+def _jint(v: Any) -> int:
+    if isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63:
+        return v
+    raise status.invalid_argument(f"Expected 64-bit signed integer, but received: {_jtext(v)}")
+
+
+def _jarray(v: Any, n: int | None) -> list[Any]:
+    if not isinstance(v, list):
+        raise status.invalid_argument(f"Expected array, but received: {_jtext(v)}")
+    if n is not None and len(v) != n:
+        raise status.invalid_argument(f"Array has length {len(v)} but should have length {n}")
+    return v
+
+
+def _jbound(v: Any, lower: bool) -> tuple[int, bool]:
+    implicit = isinstance(v, list)
+    if implicit:
+        if len(v) != 1:
             raise status.invalid_argument(
-                f'Error parsing object member "{key}": Expected 64-bit signed '
-                f'integer or "-inf"/"+inf", but received: {v}'
+                f"Expected array of size 1 indicating an implicit value, but received: {_jtext(v)}"
             )
-        out.append(x)
-        imp.append(implicit)
-    return out, imp
+        v = v[0]
+    inf = "-inf" if lower else "+inf"
+    if v == inf:
+        return (-INF if lower else INF + 1), implicit
+    if isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63:
+        return v, implicit
+    raise status.invalid_argument(f'Expected 64-bit signed integer or "{inf}", but received: {_jtext(v)}')
+
+
+def _jbounds(v: Any, n: int | None, lower: bool) -> tuple[list[int], list[bool]]:
+    vals = _jarray(v, n)
+    out = [_element(i, _jbound, x, lower) for i, x in enumerate(vals)]
+    return [x for x, _ in out], [imp for _, imp in out]
+
+
+def _jlabels(v: Any, n: int | None) -> list[str]:
+    vals = _jarray(v, n)
+
+    def one(x: Any) -> str:
+        if not isinstance(x, str):
+            raise status.invalid_argument(f"Expected string, but received: {_jtext(x)}")
+        return x
+
+    labels = [_element(i, one, x) for i, x in enumerate(vals)]
+    validate_labels(labels)
+    return labels
+
+
+def _jrank(v: Any) -> int:
+    if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_RANK:
+        return v
+    raise status.invalid_argument(f"Expected integer in the range [0, {MAX_RANK}], but received: {_jtext(v)}")
+
+
+def _jindex_array(v: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
+    def walk(x: Any, pos: tuple[int, ...]) -> None:
+        if isinstance(x, list):
+            for i, e in enumerate(x):
+                walk(e, (*pos, i))
+        elif not (isinstance(x, int) and not isinstance(x, bool)):
+            raise status.invalid_argument(
+                f"Error parsing array element at position {{{', '.join(map(str, pos))}}}: Expected 64-bit "
+                f"signed integer, but received: {_jtext(x)}"
+            )
+
+    walk(v, ())
+    try:
+        return np.array(v, dtype=np.int64)
+    except ValueError:
+        raise status.invalid_argument(f"Expected rectangular array, but received: {_jtext(v)}") from None
+
+
+def _jrange(v: Any) -> tuple[int, int]:
+    lo, hi = _jarray(v, 2)
+    a = -INF if lo == "-inf" else _jint(lo)
+    b = INF if hi == "+inf" else _jint(hi)
+    validate_closed(a, b)
+    return a, b + 1
+
+
+def _joutput(o: Any) -> OutputIndexMap:
+    if not isinstance(o, dict):
+        raise status.invalid_argument(f"Expected object, but received: {_jtext(o)}")
+    o = dict(o)
+    if "input_dimension" in o and "index_array" in o:
+        raise status.invalid_argument('At most one of "input_dimension", "index_array" members is allowed')
+    offset = _member("offset", _jint, o.pop("offset")) if "offset" in o else 0
+    has_dim, has_array = "input_dimension" in o, "index_array" in o
+    dim = _member("input_dimension", _jint, o.pop("input_dimension")) if has_dim else None
+    stride = 1
+    if "stride" in o:
+        if not has_dim and not has_array:
+            raise status.invalid_argument(
+                'Error parsing object member "stride": Either "input_dimension" or "index_array" must be '
+                'specified in conjunction with "stride"'
+            )
+        stride = _member("stride", _jint, o.pop("stride"))
+    arr = _member("index_array", _jindex_array, o.pop("index_array")) if has_array else None
+    rng = (-INF, INF + 1)
+    if "index_array_bounds" in o:
+        if not has_array:
+            raise status.invalid_argument(
+                'Error parsing object member "index_array_bounds": "index_array_bounds" is only valid with '
+                '"index_array"'
+            )
+        rng = _member("index_array_bounds", _jrange, o.pop("index_array_bounds"))
+    if o:
+        raise status.invalid_argument("Object includes extra members: " + ",".join(f'"{k}"' for k in o))
+    if dim is not None:  # stride 0 stays until the input dimension is validated
+        return OutputIndexMap._make(OutputIndexMethod.single_input_dimension, offset, stride, dim)
+    if arr is not None:
+        return OutputIndexMap(
+            index_array=arr, offset=offset, stride=stride, index_range=Dim._make(*rng, False, False, "")
+        )
+    return OutputIndexMap._constant(offset)
 
 
 def from_json(j: Any, transform: bool) -> IndexTransform:
+    """``IndexDomain(json=...)``/``IndexTransform(json=...)`` with tensorstore's checks, order and texts."""
     what = "index transform" if transform else "index domain"
     try:
         if not isinstance(j, dict):
-            raise status.invalid_argument(f"Expected object, but received: {j}")
+            raise status.invalid_argument(f"Expected object, but received: {_jtext(j)}")
         p = "input_" if transform else ""
         j = dict(j)
-        rank = j.pop(p + "rank", None)
-        lo, il = (None, None)
+        uppers = [k for k in ("shape", "inclusive_max", "exclusive_max") if p + k in j]
+        n: int | None = None
+        if p + "rank" in j:
+            n = _member(p + "rank", _jrank, j.pop(p + "rank"))
+        lo = il = None
         if p + "inclusive_min" in j:
-            lo, il = _parse_json_bounds(j.pop(p + "inclusive_min"), p + "inclusive_min", True)
-        upper, iu, form = None, None, "half_open"
-        for key, frm in (("shape", "sized"), ("inclusive_max", "closed"), ("exclusive_max", "half_open")):
-            if p + key in j:
-                upper, iu = _parse_json_bounds(j.pop(p + key), p + key, False)
-                form = frm
-                if frm == "closed":
-                    upper = [INF if x == INF + 1 else x for x in upper]
-                if frm == "sized":
-                    upper = [INF_SIZE if x == INF + 1 else x for x in upper]
-        labels = j.pop(p + "labels", None)
-        output = j.pop("output", None) if transform else None
-        if j:
-            raise status.invalid_argument("Object includes extra members: " + ",".join(f'"{k}"' for k in j))
-        n = rank
-        for v in (lo, upper, labels):
-            if v is not None:
-                n = len(v)
+            lo, il = _member(p + "inclusive_min", _jbounds, j.pop(p + "inclusive_min"), n, True)
+            n = len(lo)
+        if len(uppers) > 1:
+            raise status.invalid_argument(
+                f'At most one of "{p}shape", "{p}inclusive_max", "{p}exclusive_max" members is allowed'
+            )
+        upper = iu = None
+        form = "half_open"
+        if uppers:
+            key = p + uppers[0]
+            upper, iu = _member(key, _jbounds, j.pop(key), n, False)
+            n = len(upper)
+            if uppers[0] == "inclusive_max":
+                form = "closed"
+                upper = [INF if x == INF + 1 else x for x in upper]
+            elif uppers[0] == "shape":
+                form = "sized"
+                upper = [INF_SIZE if x == INF + 1 else x for x in upper]
+        labels = None
+        if p + "labels" in j:
+            labels = _member(p + "labels", _jlabels, j.pop(p + "labels"), n)
+            n = len(labels)
         if n is None:
             raise status.invalid_argument(
                 f'At least one of "{p}rank", "{p}inclusive_min", "{p}shape", "{p}inclusive_max", '
                 f'"{p}exclusive_max", "{p}labels" members must be specified'
             )
         maps = None
-        if output is not None:
-            maps = []
-            for o in output:
-                o = dict(o)  # noqa: PLW2901
-                off = o.pop("offset", 0)
-                if "input_dimension" in o:
-                    maps.append(
-                        OutputIndexMap._single(o.pop("input_dimension"), off, o.pop("stride", 1))
-                        if o.get("stride", 1) != 0
-                        else OutputIndexMap._constant(off)
-                    )
-                    o.pop("stride", None)
-                elif "index_array" in o:
-                    b = o.pop("index_array_bounds", ["-inf", "+inf"])
-                    rlo = -INF if b[0] == "-inf" else b[0]
-                    rhi = INF + 1 if b[1] == "+inf" else b[1] + 1
-                    m = OutputIndexMap(
-                        index_array=o.pop("index_array"),
-                        offset=off,
-                        stride=o.pop("stride", 1),
-                        index_range=Dim._make(rlo, rhi, False, False, ""),
-                    )
-                    maps.append(m)
-                else:
-                    maps.append(OutputIndexMap._constant(off))
-        return build_transform(
-            n,
-            lo,
-            upper,
-            form,
-            il if lo is not None else None,
-            iu if upper is not None else None,
-            labels,
-            maps if transform else [],
-        )
+        if transform and "output" in j:
+            outs = _member("output", _jarray, j.pop("output"), None)
+            maps = [_member("output", _element, i, _joutput, o) for i, o in enumerate(outs)]
+        if j:
+            raise status.invalid_argument("Object includes extra members: " + ",".join(f'"{k}"' for k in j))
+        return build_transform(n, lo, upper, form, il, iu, labels, maps if transform else [])
     except status.StatusError as e:
         raise e.prefixed(f"Error parsing {what} from JSON") from None
 

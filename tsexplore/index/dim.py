@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .. import status
 from .interval import (
     INF,
@@ -49,6 +51,80 @@ def _index(x: Any, name: str) -> int:
         raise TypeError(f"__init__(): incompatible function arguments ({name}={x!r})") from None
 
 
+# pybind11 overloads of ``Dim.__init__``: (positional parameters, keyword-only parameters, kinds).
+_DIM_OVERLOADS: list[tuple[list[str], list[str], dict[str, str]]] = [
+    (
+        ["label"],
+        ["implicit_lower", "implicit_upper"],
+        {"label": "str?", "implicit_lower": "bool", "implicit_upper": "bool"},
+    ),
+    (
+        ["size", "label"],
+        ["inclusive_min", "implicit_lower", "implicit_upper"],
+        {"size": "int?", "label": "str?", "inclusive_min": "int?", "implicit_lower": "bool", "implicit_upper": "bool?"},
+    ),
+    (
+        ["inclusive_min", "exclusive_max"],
+        ["label", "implicit_lower", "implicit_upper"],
+        {
+            "inclusive_min": "int?",
+            "exclusive_max": "int?",
+            "label": "str?",
+            "implicit_lower": "bool?",
+            "implicit_upper": "bool?",
+        },
+    ),
+    (
+        [],
+        ["inclusive_min", "inclusive_max", "label", "implicit_lower", "implicit_upper"],
+        {
+            "inclusive_min": "int?",
+            "inclusive_max": "int?",
+            "label": "str?",
+            "implicit_lower": "bool?",
+            "implicit_upper": "bool?",
+        },
+    ),
+]
+_REQUIRED = {"size"}
+
+
+def _accepts(kind: str, v: Any, convert: bool) -> bool:
+    if v is None:
+        return kind.endswith("?") or (kind == "bool" and convert)
+    if kind.startswith("str"):
+        return isinstance(v, str)
+    if kind.startswith("int"):
+        return not isinstance(v, float) and hasattr(v, "__index__")
+    if isinstance(v, (bool, np.bool_)):
+        return True
+    return convert and hasattr(v, "__bool__") and not isinstance(v, str)
+
+
+def _resolve(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """pybind11 overload resolution: a strict pass over all overloads, then a converting pass."""
+    for convert in (False, True):
+        for which, (pos, kwonly, kinds) in enumerate(_DIM_OVERLOADS):
+            if len(args) > len(pos):
+                continue
+            bound = dict(zip(pos, args))
+            if any(k in bound or (k not in pos and k not in kwonly) for k in kwargs):
+                continue
+            bound.update(kwargs)
+            if any(r in pos and r not in bound for r in _REQUIRED):
+                continue
+            if all(_accepts(kinds[k], v, convert) for k, v in bound.items()):
+                return which, bound
+    raise TypeError("__init__(): incompatible constructor arguments")
+
+
+def _flag(p: dict[str, Any], name: str, default: bool, which: int = 2) -> bool:
+    v = p.get(name)
+    if v is None and name in p and _DIM_OVERLOADS[which][2][name] == "bool":
+        return False  # pybind11 converts None to False for a plain ``bool`` parameter
+    return default if v is None else bool(v)
+
+
 class Dim:
     """1-d index interval with implicit-bound flags and a label."""
 
@@ -69,79 +145,34 @@ class Dim:
             raise incompatible_constructor("Dim", args, kwargs) from None
 
     def _init(self, *args: Any, **kwargs: Any) -> None:
-        label = kwargs.pop("label", None)
-        il = kwargs.pop("implicit_lower", None)
-        iu = kwargs.pop("implicit_upper", None)
-        positional = list(args)
-        sized = "size" in kwargs or (
-            bool(positional)
-            and not isinstance(positional[0], str)
-            and "exclusive_max" not in kwargs
-            and "inclusive_max" not in kwargs
-            and (len(positional) == 1 or isinstance(positional[1], str) or positional[1] is None)
-        )
-        if sized:
-            size = kwargs.pop("size") if "size" in kwargs else positional.pop(0)
-            if positional:
-                label = positional.pop(0)
-            mn = kwargs.pop("inclusive_min", None)
-            self._check_extra(positional, kwargs)
-            lo = 0 if mn is None else _index(mn, "inclusive_min")
+        which, p = _resolve(args, kwargs)
+        label = p.get("label")
+        if which == 0:
+            self._set(-INF, INF + 1, _flag(p, "implicit_lower", True, 0), _flag(p, "implicit_upper", True, 0), label)
+        elif which == 1:
+            size, mn = p["size"], p.get("inclusive_min")
+            lo = 0 if mn is None else int(mn.__index__())
             if size is None:
                 validate_half_open(lo, INF + 1)
                 hi = INF + 1
             else:
-                n = _index(size, "size")
+                n = int(size.__index__())
                 validate_sized(lo, n)
                 hi = INF + 1 if n == INF_SIZE else lo + n
-            self._set(
-                lo,
-                hi,
-                bool(il) if il is not None else False,
-                (size is None) if iu is None else bool(iu),
-                label,
-            )
-            return
-        if not positional and not kwargs:
-            self._set(-INF, INF + 1, True if il is None else bool(il), True if iu is None else bool(iu), label)
-            return
-        if positional and isinstance(positional[0], str) and len(positional) == 1 and not kwargs:
-            self._set(
-                -INF,
-                INF + 1,
-                True if il is None else bool(il),
-                True if iu is None else bool(iu),
-                positional[0],
-            )
-            return
-        mn = positional.pop(0) if positional else kwargs.pop("inclusive_min", None)
-        if "inclusive_max" in kwargs:
-            mx = kwargs.pop("inclusive_max")
-            self._check_extra(positional, kwargs)
-            lo = -INF if mn is None else _index(mn, "inclusive_min")
-            hi_incl = INF if mx is None else _index(mx, "inclusive_max")
-            validate_closed(lo, hi_incl)
-            self._set(
-                lo,
-                hi_incl + 1,
-                (mn is None) if il is None else bool(il),
-                (mx is None) if iu is None else bool(iu),
-                label,
-            )
-            return
-        mx = positional.pop(0) if positional else kwargs.pop("exclusive_max", None)
-        self._check_extra(positional, kwargs)
-        lo = -INF if mn is None else _index(mn, "inclusive_min")
-        hi = INF + 1 if mx is None else _index(mx, "exclusive_max")
-        validate_half_open(lo, hi)
-        self._set(lo, hi, (mn is None) if il is None else bool(il), (mx is None) if iu is None else bool(iu), label)
-
-    @staticmethod
-    def _check_extra(positional: list[Any], kwargs: dict[str, Any]) -> None:
-        if positional or kwargs:
-            raise TypeError(
-                "__init__(): incompatible function arguments. The following argument types are supported: ..."
-            )
+            self._set(lo, hi, _flag(p, "implicit_lower", False, 1), _flag(p, "implicit_upper", size is None, 1), label)
+        else:
+            mn = p.get("inclusive_min")
+            lo = -INF if mn is None else int(mn.__index__())
+            if which == 2:
+                mx = p.get("exclusive_max")
+                hi = INF + 1 if mx is None else int(mx.__index__())
+                validate_half_open(lo, hi)
+            else:
+                mx = p.get("inclusive_max")
+                hi_incl = INF if mx is None else int(mx.__index__())
+                validate_closed(lo, hi_incl)
+                hi = hi_incl + 1
+            self._set(lo, hi, _flag(p, "implicit_lower", mn is None), _flag(p, "implicit_upper", mx is None), label)
 
     def _set(self, lo: int, hi: int, il: bool, iu: bool, label: str | None) -> None:
         self._lo, self._hi, self._il, self._iu = lo, hi, il, iu
@@ -211,7 +242,7 @@ class Dim:
 
     def __iter__(self) -> Iterator[int]:
         if not self.finite:
-            raise status.invalid_argument(f"Cannot iterate over infinite interval {fmt_oi(*self._oi())}")
+            raise status.invalid_argument("Cannot iterate over infinite interval")
         return iter(range(self._lo, self._hi))
 
     def __contains__(self, other: Any) -> bool:

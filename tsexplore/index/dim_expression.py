@@ -202,7 +202,18 @@ class DimExpression:
             dims = get_dimensions(t._f[4], self._sel)
         for op in ops:
             t, dims = op.apply(t, dims, domain_only)
+        return _normalize_empty(t)
+
+
+def _normalize_empty(t: IndexTransform) -> IndexTransform:
+    """An explicitly empty domain has no index-array maps (tensorstore makes them constant 0)."""
+    from .output_map import OutputIndexMap, OutputIndexMethod
+    from .transform import is_explicitly_empty
+
+    if not t._maps or not is_explicitly_empty(t._f):
         return t
+    maps = tuple(OutputIndexMap._constant(0) if m._method == OutputIndexMethod.array else m for m in t._maps)
+    return IndexTransform._make(t._f, maps)
 
 
 class DimSelection(DimExpression):

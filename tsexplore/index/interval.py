@@ -120,7 +120,9 @@ def oi_hull(a: OIInterval, b: OIInterval) -> OIInterval:
 
 def oi_intersect(a: OIInterval, b: OIInterval) -> OIInterval:
     lo, hi = intersect((a[0], a[1]), (b[0], b[1]))
-    return _merge_flags(a, b, lo, hi)
+    # Flags follow the bound that won before an empty result is clamped to ``[lo, lo)``.
+    _, _, il, iu = _merge_flags(a, b, lo, min(a[1], b[1]))
+    return (lo, hi, il, iu)
 
 
 def _merge_flags(a: OIInterval, b: OIInterval, lo: int, hi: int) -> OIInterval:
@@ -232,13 +234,7 @@ def validate_half_open(lo: int, hi: int) -> None:
 
 
 def validate_sized(lo: int, n: int) -> None:
-    if not (
-        is_valid_index(lo)
-        and lo != INF
-        and n >= 0
-        and (n == INF_SIZE or is_valid_index(lo + n - 1))
-        and lo + n - 1 <= INF
-    ):
+    if not (is_valid_index(lo) and lo != INF and n >= 0 and (n == INF_SIZE or -INF < lo + n - 1 <= INF)):
         raise status.invalid_argument(f"({lo}, {n}) do not specify a valid sized index interval")
 
 

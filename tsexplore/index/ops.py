@@ -81,8 +81,10 @@ def translate(t: IndexTransform, dims: list[int], values: Sequence[int | None], 
     # In place, as tensorstore does: index arrays are stored relative to the domain origin, so only
     # single_input_dimension offsets change (no composition, hence no index-array normalisation).
     maps = []
-    for m in t._maps:
+    for k, m in enumerate(t._maps):
         if m._method == OutputIndexMethod.single_input_dimension and shifts[m._input_dimension]:
+            if not -(2**63) <= m._offset - m._stride * shifts[m._input_dimension] < 2**63:
+                raise status.invalid_argument(f"Integer overflow computing output offset for dimension {k}.")
             maps.append(
                 OutputIndexMap._single(
                     m._input_dimension, m._offset - m._stride * shifts[m._input_dimension], m._stride

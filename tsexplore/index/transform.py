@@ -183,6 +183,16 @@ class _DomainBase:
         return tuple(h - low for low, h in zip(self._f[0], self._f[1]))
 
 
+def _saturating_product(shape: Sequence[int]) -> int:
+    """tensorstore's ProductOfExtents: an overflowing product saturates at the int64 maximum."""
+    if 0 in shape:
+        return 0
+    n = 1
+    for x in shape:
+        n = min(n * x, 2**63 - 1)
+    return n
+
+
 def domain_text(f: DomainFields) -> str:
     lo, hi, il, iu, lab = f
     parts = []
@@ -271,10 +281,7 @@ class IndexDomain(_DomainBase):
 
     @property
     def size(self) -> int:
-        n = 1
-        for s in self._shape():
-            n *= s
-        return n
+        return _saturating_product(self._shape())
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -291,12 +298,9 @@ class IndexDomain(_DomainBase):
     @property
     def index_exp(self) -> tuple[slice, ...]:
         lo, hi = self._f[0], self._f[1]
-        for i in range(self._rank):
-            if lo[i] == -INF or hi[i] == INF + 1:
-                raise status.invalid_argument(
-                    f"Cannot convert domain {self} with unbounded dimension to index expression"
-                )
-        return tuple(slice(a, b) for a, b in zip(lo, hi))
+        if any(-INF < x < 0 for x in lo):
+            raise status.invalid_argument(f"Cannot convert domain {self} with negative bounds to index expression")
+        return tuple(slice(None if a == -INF else a, None if b == INF + 1 else b) for a, b in zip(lo, hi))
 
     @property
     def T(self) -> IndexDomain:
@@ -395,7 +399,7 @@ def _combine(a: IndexDomain, b: IndexDomain, how: str) -> IndexDomain:
     from .interval import oi_hull, oi_intersect
 
     if a._rank != b._rank:
-        raise status.invalid_argument(f"Rank of {a} does not match rank of {b}")
+        raise status.invalid_argument(f"Cannot {how} index domain {a} with index domain {b}: Ranks do not match")
     lo, hi, il, iu, lab = [], [], [], [], []
     fn = oi_hull if how == "hull" else oi_intersect
     for i in range(a._rank):
@@ -403,7 +407,10 @@ def _combine(a: IndexDomain, b: IndexDomain, how: str) -> IndexDomain:
         r = fn(da._oi(), db._oi())
         la, lb = da.label, db.label
         if la and lb and la != lb:
-            raise status.invalid_argument(f"Dimension labels do not match: {quote(la)} vs {quote(lb)}")
+            raise status.invalid_argument(
+                f"Cannot {how} index domain {a} with index domain {b}: Mismatch in dimension {i}: "
+                "Dimension labels do not match"
+            )
         lo.append(r[0])
         hi.append(r[1])
         il.append(r[2])
@@ -480,10 +487,7 @@ class IndexTransform(_DomainBase, Indexable):
 
     @property
     def size(self) -> int:
-        n = 1
-        for s in self._shape():
-            n *= s
-        return n
+        return _saturating_product(self._shape())
 
     @property
     def input_labels(self) -> tuple[str, ...]:
@@ -594,13 +598,16 @@ class IndexTransform(_DomainBase, Indexable):
         vec = [int(x.__index__()) for x in indices]
         if len(vec) != self._rank:
             raise status.invalid_argument(
-                f"Number of dimensions ({len(vec)}) does not match number of input dimensions ({self._rank})"
+                f"input indices vector of length {len(vec)} cannot be used with index transform with input "
+                f"rank {self._rank}"
             )
-        lo, hi = self._f[0], self._f[1]
+        lo, hi, il, iu, _ = self._f
         for i, x in enumerate(vec):
-            if not lo[i] <= x < hi[i]:
+            e_lo, e_hi = (-INF if il[i] else lo[i]), (INF + 1 if iu[i] else hi[i])
+            if not e_lo <= x < e_hi:
                 raise status.out_of_range(
-                    f"Index {x} is not contained in the domain {fmt_interval(lo[i], hi[i])} for input dimension {i}"
+                    f"Index {x} is not contained in the domain {fmt_oi(lo[i], hi[i], il[i], iu[i])} for input "
+                    f"dimension {i}"
                 )
         out = []
         for m in self._maps:
@@ -613,7 +620,10 @@ class IndexTransform(_DomainBase, Indexable):
                 pos = tuple(0 if m._array.shape[d] == 1 else vec[d] - lo[d] for d in range(self._rank))
                 v = int(m._array[pos])
                 if not m._range[0] <= v < m._range[1]:
-                    raise status.out_of_range(f"Index {v} is outside valid range {fmt_interval(*m._range)}")
+                    raise status.out_of_range(
+                        f"Computing index for output dimension {len(out)}: Checking result of index array output "
+                        f"index map: Index {v} is outside valid range {fmt_interval(*m._range)}"
+                    )
                 out.append(m._offset + m._stride * v)
         return tuple(out)
 
