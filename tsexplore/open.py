@@ -138,6 +138,8 @@ def _open(
     name = driver_spec.driver_name
 
     async def run() -> TensorStore:
+        if transaction is not None:
+            transaction.check_open()
         try:
             driver = await driver_spec.open(request)
             t = transform

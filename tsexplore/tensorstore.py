@@ -171,6 +171,8 @@ class TensorStore(Indexable):
         async def run() -> Array:
             if not readable:
                 raise status.invalid_argument("Source does not support reading.")
+            if txn is not None:
+                txn.check_open()
             check_bounds(driver, transform)
             out = await driver.read(transform, transaction=txn)
             return np.asfortranarray(out) if order == "F" else out
@@ -199,11 +201,16 @@ class TensorStore(Indexable):
                 _align(data.shape, transform.domain)
                 check_bounds(driver, transform)
                 data = np.broadcast_to(data, transform.domain.shape)
+                if txn is not None:
+                    # inside a transaction the copy *is* the staging: both futures settle together
+                    txn.check_open()
+                    await driver.write(transform, data, transaction=txn)
             except BaseException as e:
                 copy_future._set(None, e)
                 raise
             copy_future._set(None, None)
-            await driver.write(transform, data, transaction=txn)
+            if txn is None:
+                await driver.write(transform, data, transaction=None)
 
         return WriteFutures(copy_future, spawn(run()))
 
@@ -419,9 +426,7 @@ class TensorStore(Indexable):
         return self._transaction
 
     def with_transaction(self, transaction: Any) -> TensorStore:
-        cur = self._transaction
-        if transaction is None and cur is not None and not getattr(cur, "commit_started", True):
-            raise status.invalid_argument("Cannot rebind transaction when existing transaction is uncommitted")
+        check_rebind(self._transaction)
         return self._replace(transaction=transaction)
 
     @property
@@ -443,6 +448,9 @@ class TensorStore(Indexable):
         return tensorstore_bundle(self)
 
     def __repr__(self) -> str:
+        txn = self._transaction
+        if txn is not None and not txn.open:
+            return "TensorStore(...)"  # tensorstore cannot compute the spec through a closed transaction
         return pretty_json_repr("TensorStore(", self.spec(retain_context=True).to_json())
 
     __str__ = __repr__
@@ -458,6 +466,12 @@ class TensorStore(Indexable):
 
     def __deepcopy__(self, memo: Any) -> TensorStore:
         return self._replace()
+
+
+def check_rebind(current: Any) -> None:
+    """tensorstore refuses any ``with_transaction`` on a view bound to a transaction not yet committing."""
+    if current is not None and not current.commit_started:
+        raise status.invalid_argument("Cannot rebind transaction when existing transaction is uncommitted")
 
 
 def _unpickle(spec_json: Any, read: bool, write: bool) -> TensorStore:

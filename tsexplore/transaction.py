@@ -10,13 +10,21 @@ Commit writes each key conditionally on the generation it read (``if_equal``); i
 underneath, the mutations are re-applied to the new content and the write retried.  With
 ``repeatable_read=True`` every key read through the transaction must still have the generation
 it was read at, else the commit fails with ``ABORTED: ... Generation mismatch``.  ``atomic=True``
-refuses, at the write that would need it, a second key on a kvstore that cannot commit several
+refuses, at the operation that would need it, a second key on a kvstore that cannot commit several
 keys atomically.
+
+Each key is written atomically by its kvstore (the file driver writes a temporary file, fsyncs and
+renames it), so a crash in the middle of a non-atomic commit leaves every key at its old or new
+value.
+
+tsexplore extension: :meth:`Transaction.staged` lists what is staged (:class:`StagedKey` records with
+the kvstore key, staged bytes and written regions) for the explorer's transaction panel.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -25,7 +33,20 @@ from typing import Any
 from . import status
 from .future import Future, spawn
 
-__all__ = ["Mutation", "StagedKey", "Transaction"]
+__all__ = ["Mutation", "Region", "StagedKey", "Transaction", "TxnRead"]
+
+_generation_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A box ``[inclusive_min, exclusive_max)`` in array coordinates (what a chunk write covered)."""
+
+    inclusive_min: tuple[int, ...]
+    exclusive_max: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return "[" + ", ".join(f"{a}:{b}" for a, b in zip(self.inclusive_min, self.exclusive_max)) + "]"
 
 
 @dataclass
@@ -33,11 +54,28 @@ class Mutation:
     """One staged change of a key: ``apply(old) -> new`` (``None`` means missing / delete).
 
     ``region`` describes what was written (for the transaction panel), ``nbytes`` what it holds.
+    ``if_equal`` (raw KvStore writes) is a condition on the generation the mutation applies to,
+    checked at commit.  ``batch`` lets consecutive mutations of one kind be applied together (the
+    chunk engine decodes a chunk once for all its staged patches): ``batch(mutations, old)``.
     """
 
     apply: Callable[[bytes | None], bytes | None]
     nbytes: int = 0
     region: Any = None
+    if_equal: bytes = b""
+    batch: Callable[[list[Mutation], bytes | None], bytes | None] | None = None
+    #: the generation the transaction reports for the key after this mutation
+    generation: bytes = b""
+
+
+@dataclass(frozen=True)
+class TxnRead:
+    """A key as a transaction sees it: value (``None``: missing), generation and whether it is staged."""
+
+    value: bytes | None
+    generation: bytes
+    staged: bool
+    time: float
 
 
 @dataclass
@@ -49,18 +87,49 @@ class StagedKey:
     mutations: list[Mutation] = field(default_factory=list)
     #: generation observed by the first read through the transaction (None: never read)
     read_generation: bytes | None = None
+    #: called (with no arguments) once the commit has finished, e.g. to drop a cached chunk
+    on_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def written(self) -> bool:
         return bool(self.mutations)
 
+    @property
+    def nbytes(self) -> int:
+        return sum(m.nbytes for m in self.mutations)
+
+    @property
+    def regions(self) -> list[Any]:
+        return [m.region for m in self.mutations if m.region is not None]
+
     def describe(self) -> str:
+        """How tensorstore names the key in messages, e.g. ``local file "a.zarr/c/0/0"``."""
         return str(self.driver.describe_key(self.key))
 
-    def apply(self, value: bytes | None) -> bytes | None:
-        for m in self.mutations:
+    def apply(self, value: bytes | None, generation: bytes | None = None) -> bytes | None:
+        """The value after every staged mutation; checks ``if_equal`` conditions when ``generation`` is known."""
+        muts = self.mutations
+        i = 0
+        while i < len(muts):
+            m = muts[i]
+            if m.if_equal and generation is not None and m.if_equal != generation:
+                raise status.aborted(f"Error writing {self.describe()}: Generation mismatch")
+            if m.batch is not None:
+                j = i + 1
+                while j < len(muts) and muts[j].batch is m.batch and not muts[j].if_equal:
+                    j += 1
+                value = m.batch(muts[i:j], value)
+                generation = muts[j - 1].generation
+                i = j
+                continue
             value = m.apply(value)
+            generation = m.generation
+            i += 1
         return value
+
+
+def _staged_generation() -> bytes:
+    return b"~" + next(_generation_counter).to_bytes(8, "little") + b"z"
 
 
 class Transaction:
@@ -69,7 +138,7 @@ class Transaction:
     def __init__(self, atomic: bool = False, repeatable_read: bool = False) -> None:
         self._atomic = bool(atomic)
         self._repeatable_read = bool(repeatable_read)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._keys: dict[tuple[Hashable, bytes], StagedKey] = {}
         self._state = "open"  # open | committing | committed | failed | aborted
         self._future: Future[None] = Future.pending()
@@ -81,6 +150,7 @@ class Transaction:
 
     @property
     def repeatable_read(self) -> bool:
+        """tsexplore extension (tensorstore only takes it as a constructor argument)."""
         return self._repeatable_read
 
     @property
@@ -103,7 +173,7 @@ class Transaction:
     def commit_async(self) -> Future[None]:
         with self._lock:
             if self._state == "aborted":
-                return _failed(status.cancelled("Transaction aborted"))
+                return self._future
             if self._state != "open":
                 return self._future
             self._state = "committing"
@@ -117,14 +187,21 @@ class Transaction:
         with self._lock:
             if self._state != "open":
                 return
-            self._state = "aborted"
-            self._keys.clear()
-        self._future._set(None, status.cancelled("Transaction aborted"))
+            self._abort_locked(status.cancelled("Transaction aborted"))
+
+    def _abort_locked(self, exc: BaseException) -> None:
+        self._state = "aborted"
+        self._keys.clear()
+        self._future._set(None, exc)
 
     def _finish(self, fut: Future[None]) -> None:
         exc = fut.exception()
         with self._lock:
             self._state = "failed" if exc else "committed"
+            nodes = list(self._keys.values())
+        for node in nodes:
+            for cb in node.on_commit:
+                cb()
         self._future._set(None, exc)
 
     def __enter__(self) -> Transaction:
@@ -149,18 +226,27 @@ class Transaction:
         return f"<tsexplore.Transaction object at {id(self):#x}>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from .display import transaction_bundle
+        from . import display
 
-        return transaction_bundle(self)
+        bundle = getattr(display, "transaction_bundle", None)
+        if bundle is not None:
+            return dict(bundle(self))
+        text = f"Transaction({self._state}, {len(self.staged())} staged keys)"
+        return {"text/plain": text}
 
-    # -- inspection ---------------------------------------------------------------------------
+    # -- inspection (tsexplore extension) --------------------------------------------------------
     def staged(self) -> list[StagedKey]:
-        """The keys this transaction will write, in staging order (for the transaction panel)."""
+        """The keys this transaction will write, in staging order (no I/O).
+
+        Each :class:`StagedKey` has ``describe()`` (the kvstore key as messages name it), ``key``,
+        ``nbytes`` (staged bytes), ``mutations`` (one per staged write) and ``regions`` (the boxes
+        written, in array coordinates, for chunk writes).
+        """
         with self._lock:
             return [k for k in self._keys.values() if k.written]
 
     def staged_bytes(self) -> int:
-        return sum(m.nbytes for k in self.staged() for m in k.mutations)
+        return sum(k.nbytes for k in self.staged())
 
     # -- engine API ---------------------------------------------------------------------------
     def check_open(self) -> None:
@@ -169,8 +255,12 @@ class Transaction:
         if self._state != "open":
             raise ValueError("Transaction not open (commit already started)")
 
-    def _node(self, driver: Any, key: bytes) -> StagedKey:
-        """The staged entry for ``key``, enforcing the atomic single-kvstore rule."""
+    def node(self, driver: Any, key: bytes) -> StagedKey:
+        """The staged entry for ``key`` (created: the key takes part in the transaction).
+
+        Enforces ``atomic=True``: a second key on a kvstore that cannot commit several keys
+        atomically aborts the transaction with tensorstore's message.
+        """
         with self._lock:
             self.check_open()
             ident = (driver.identity, key)
@@ -180,38 +270,79 @@ class Transaction:
             node = StagedKey(driver, key)
             if self._atomic and self._keys and not self._can_join_atomically(driver):
                 other = next(iter(self._keys.values()))
-                self._state = "aborted"
-                self._keys.clear()
-                err = ValueError(
-                    f"Cannot read/write {node.describe()} and read/write {other.describe()} "
-                    "as single atomic transaction"
+                a, b = sorted([node, other], key=lambda n: n.key)
+                err = status.invalid_argument(
+                    f"Cannot read/write {a.describe()} and read/write {b.describe()} as single atomic transaction"
                 )
-                self._future._set(None, err)
+                self._abort_locked(err)
                 raise err
             self._keys[ident] = node
             return node
+
+    def existing(self, driver: Any, key: bytes) -> StagedKey | None:
+        with self._lock:
+            self.check_open()
+            return self._keys.get((driver.identity, key))
+
+    def nodes_in(self, driver: Any, contains: Callable[[bytes], bool]) -> list[StagedKey]:
+        """Staged entries of ``driver`` whose key satisfies ``contains``."""
+        with self._lock:
+            self.check_open()
+            ident = driver.identity
+            return [n for (d, k), n in self._keys.items() if d == ident and contains(k)]
 
     def _can_join_atomically(self, driver: Any) -> bool:
         drivers = {k.driver.identity for k in self._keys.values()}
         return bool(getattr(driver, "atomic_multi_key", False)) and drivers == {driver.identity}
 
-    async def read(self, driver: Any, key: bytes) -> tuple[bytes | None, bytes]:
-        """The value of ``key`` as this transaction sees it, and the stored generation."""
-        from .kvstore.types import ReadOptions
-
-        node = self._node(driver, key)
-        result = await driver.read(key, ReadOptions())
-        generation = bytes(result.stamp.generation)
-        if node.read_generation is None:
-            node.read_generation = generation
-        value = result.value if result.state == "value" else None
-        return node.apply(value), generation
-
-    def stage(self, driver: Any, key: bytes, mutation: Mutation) -> None:
-        node = self._node(driver, key)
+    def check_range_atomic(self, driver: Any, first_key: bytes) -> None:
+        """``delete_range`` in an atomic transaction needs a kvstore with atomic multi-key commits."""
         with self._lock:
             self.check_open()
+            if self._atomic and not getattr(driver, "atomic_multi_key", False):
+                err = status.invalid_argument(
+                    f"Cannot delete range starting at {driver.describe_key(first_key)} as single atomic transaction"
+                )
+                self._abort_locked(err)
+                raise err
+
+    async def read(self, driver: Any, key: bytes, *, participate: bool = True) -> TxnRead:
+        """``key`` as this transaction sees it: the stored value with the staged mutations applied.
+
+        ``participate=False`` (raw KvStore reads without ``repeatable_read``) does not make an
+        unstaged key part of the transaction, as in tensorstore.
+        """
+        from .kvstore.types import ReadOptions
+
+        if participate or self._repeatable_read:
+            node: StagedKey | None = self.node(driver, key)
+        else:
+            node = self.existing(driver, key)
+        result = await driver.read(key, ReadOptions())
+        generation = bytes(result.stamp.generation)
+        value = result.value if result.state == "value" else None
+        if node is None:
+            return TxnRead(value, generation, False, result.stamp.time)
+        with self._lock:
+            if node.read_generation is None:
+                node.read_generation = generation
+            elif self._repeatable_read and node.read_generation != generation:
+                raise status.aborted(f"Error reading {node.describe()}: Generation mismatch")
+            muts = list(node.mutations)
+        if not muts:
+            return TxnRead(value, generation, False, result.stamp.time)
+        applied = StagedKey(driver, key, muts).apply(value, generation)
+        return TxnRead(applied, muts[-1].generation, True, result.stamp.time)
+
+    def stage(self, driver: Any, key: bytes, mutation: Mutation) -> bytes:
+        """Add ``mutation`` to ``key``; returns the generation the transaction reports for it."""
+        node = self.node(driver, key)
+        with self._lock:
+            self.check_open()
+            if not mutation.generation:
+                mutation.generation = _staged_generation()
             node.mutations.append(mutation)
+            return mutation.generation
 
     # -- commit -------------------------------------------------------------------------------
     async def _commit(self) -> None:
@@ -220,12 +351,17 @@ class Transaction:
         if not nodes:
             return
         driver = nodes[0].driver
-        if len(nodes) > 1 and getattr(driver, "atomic_multi_key", False) and all(
-            n.driver.identity == driver.identity for n in nodes
+        if (
+            len(nodes) > 1
+            and getattr(driver, "atomic_multi_key", False)
+            and all(n.driver.identity == driver.identity for n in nodes)
         ):
             await self._commit_atomic(driver, nodes)
             return
-        await asyncio.gather(*(self._commit_key(n) for n in nodes))
+        results = await asyncio.gather(*(self._commit_key(n) for n in nodes), return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
 
     def _check_generation(self, node: StagedKey, generation: bytes) -> None:
         if self._repeatable_read and node.read_generation is not None and node.read_generation != generation:
@@ -234,6 +370,7 @@ class Transaction:
     async def _commit_key(self, node: StagedKey) -> None:
         from .kvstore.types import NO_VALUE, ReadOptions
 
+        loop = asyncio.get_running_loop()
         while True:
             result = await node.driver.read(node.key, ReadOptions())
             generation = bytes(result.stamp.generation)
@@ -241,7 +378,8 @@ class Transaction:
             if not node.written:
                 return  # read-only key: validated above
             old = result.value if result.state == "value" else None
-            new = node.apply(old)
+            # decode/encode work runs in the CPU pool, not on the I/O loop
+            new = await loop.run_in_executor(_cpu(), node.apply, old, generation)
             if new == old:
                 return
             stamp = await node.driver.write(node.key, new, generation if old is not None else NO_VALUE)
@@ -253,6 +391,7 @@ class Transaction:
     async def _commit_atomic(self, driver: Any, nodes: list[StagedKey]) -> None:
         from .kvstore.types import NO_VALUE, ReadOptions
 
+        loop = asyncio.get_running_loop()
         while True:
             results = await asyncio.gather(*(driver.read(n.key, ReadOptions()) for n in nodes))
             writes: list[tuple[bytes, bytes | None, bytes]] = []
@@ -260,16 +399,16 @@ class Transaction:
                 generation = bytes(result.stamp.generation)
                 self._check_generation(node, generation)
                 old = result.value if result.state == "value" else None
-                # read-only keys take part as conditions, so the whole commit is one consistent step
-                new = node.apply(old) if node.written else old
+                if not node.written:
+                    continue  # read-only keys were validated above (rewriting them would bump their generation)
+                new = await loop.run_in_executor(_cpu(), node.apply, old, generation)
                 writes.append((node.key, new, generation if old is not None else NO_VALUE))
-            if await driver.commit_atomic(writes) is not None:
+            if not writes or await driver.commit_atomic(writes) is not None:
                 return
-            if self._repeatable_read:
-                raise status.aborted(f"Error writing {nodes[0].describe()}: Generation mismatch")
+            # a key changed underneath: re-read; with repeatable_read the check above names it
 
 
-def _failed(exc: BaseException) -> Future[None]:
-    fut: Future[None] = Future.pending()
-    fut._set(None, exc)
-    return fut
+def _cpu() -> Any:
+    from .future import cpu_pool
+
+    return cpu_pool()

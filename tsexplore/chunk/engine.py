@@ -27,6 +27,7 @@ from .cache import CacheEntry, ChunkCache, staleness_bound
 from .format import ChunkFormat
 from .kvio import KvAccess
 from .plan import ChunkCopy, GeneralPlan, StridedPlan, make_plan
+from .txn import TxnChunkIO
 
 __all__ = ["ChunkEngine"]
 
@@ -55,6 +56,8 @@ class ChunkEngine:
         self.recheck_cached_data = recheck_cached_data
         self.open_time = time.time()
         self.io_executor = io_executor if io_executor is not None else getattr(kv.driver, "pool", None)
+        #: reads and staged writes through a transaction
+        self.txn = TxnChunkIO(self)
 
     # ------------------------------------------------------------------------------------ helpers
     def _decode_error(self, key: str, e: status.StatusError) -> status.StatusError:

@@ -167,17 +167,23 @@ class ChunkedDriverSpec(DriverSpec):
         access = KvAccess(kv.driver, kv.path)
         key = fmt.metadata_key
         schema = request.schema
+        txn = request.transaction
+        if txn is not None:
+            txn.check_open()
         if request.delete_existing:
             from ..kvstore.types import KeyRange
 
-            await kv.driver.delete_range(KeyRange.prefix(access.prefix))
+            if txn is None:
+                await kv.driver.delete_range(KeyRange.prefix(access.prefix))
+            else:
+                await txn_delete_range(txn, kv.driver, KeyRange.prefix(access.prefix))
         meta: Any = None
         if request.assume_metadata:
             meta = fmt.create(self.metadata, schema)
         elif request.open or not request.create:
-            res = await access.read(key)
-            if res.state == "value":
-                meta = _parse_stored(fmt, res.value, access.describe(key))
+            value = await _read_metadata(access, key, txn)
+            if value is not None:
+                meta = _parse_stored(fmt, value, access.describe(key))
                 fmt.validate(meta, self.metadata, schema)
             elif not request.create:
                 raise status.not_found(f"Metadata at {access.describe(key)} does not exist")
@@ -191,15 +197,58 @@ class ChunkedDriverSpec(DriverSpec):
                     f'Cannot create using specified "metadata" and schema: {e.message}',
                 ) from None
             data = jsonb.dump_compact(fmt.to_json(meta)).encode()
-            stamp = await access.write(key, data, NO_VALUE)
-            if stamp.generation == b"":
+            if txn is not None:
+                created = await _create_in_transaction(txn, access, key, data)
+            else:
+                created = (await access.write(key, data, NO_VALUE)).generation != b""
+            if not created:
                 if request.open:  # created concurrently: open what is there
-                    res = await access.read(key)
-                    meta = _parse_stored(fmt, res.value, access.describe(key))
+                    value = await _read_metadata(access, key, txn)
+                    meta = _parse_stored(fmt, value or b"", access.describe(key))
                     fmt.validate(meta, self.metadata, schema)
                 else:
                     raise status.already_exists(f"Error writing {access.describe(key)}")
         return ChunkedDriver(type(self), fmt, meta, kv, access, request, self)
+
+
+async def _read_metadata(access: KvAccess, key: str, txn: Any) -> bytes | None:
+    """The stored metadata, or as ``txn`` sees it (the metadata key then takes part in ``txn``)."""
+    if txn is None:
+        res = await access.read(key)
+        return res.value if res.state == "value" else None
+    got = await txn.read(access.driver, access.full_key(key))
+    return got.value  # type: ignore[no-any-return]
+
+
+async def _create_in_transaction(txn: Any, access: KvAccess, key: str, data: bytes) -> bool:
+    """Stage the metadata of a new array; ``False`` if the transaction already sees one."""
+    from ..transaction import Mutation
+
+    full = access.full_key(key)
+    if (await txn.read(access.driver, full)).value is not None:
+        return False
+    where = access.describe(key)
+
+    def create(old: bytes | None) -> bytes | None:
+        if old is not None:
+            raise status.already_exists(f"Error writing {where}")
+        return data
+
+    txn.stage(access.driver, full, Mutation(create, len(data)))
+    return True
+
+
+async def txn_delete_range(txn: Any, driver: Any, key_range: Any) -> None:
+    """Stage the deletion of every key in ``key_range`` that the transaction sees."""
+    from ..transaction import Mutation
+
+    if key_range.empty:
+        return
+    txn.check_range_atomic(driver, key_range.inclusive_min)
+    stored = await driver.list_keys(key_range)
+    keys = set(stored) | {n.key for n in txn.nodes_in(driver, key_range.contains) if n.written}
+    for k in sorted(keys):
+        txn.stage(driver, k, Mutation(lambda old: None))
 
 
 def _parse_stored(fmt: MetadataFormat, data: bytes, where: str) -> Any:
@@ -274,10 +323,25 @@ class ChunkedDriver(Driver):
 
     # -- I/O --------------------------------------------------------------------------------------
     async def read(self, transform: IndexTransform, *, transaction: Any = None) -> Array:
-        return await self.engine.read(transform, self.shape)
+        if transaction is None:
+            return await self.engine.read(transform, self.shape)
+        await self._join(transaction)
+        return await self.engine.txn.read(transform, self.shape, transaction)
 
     async def write(self, transform: IndexTransform, source: Array, *, transaction: Any = None) -> None:
-        await self.engine.write(transform, source, self.shape)
+        if transaction is None:
+            await self.engine.write(transform, source, self.shape)
+            return
+        await self._join(transaction)
+        await self.engine.txn.write(transform, source, self.shape, transaction)
+
+    async def _join(self, txn: Any) -> None:
+        """The metadata key takes part in every transaction that uses the array (as in tensorstore)."""
+        full = self.access.full_key(self.format.metadata_key)
+        if txn.repeatable_read:
+            await txn.read(self.access.driver, full)
+        else:
+            txn.node(self.access.driver, full)
 
     # -- spec and schema ---------------------------------------------------------------------------------
     def spec(self, options: SpecOptions) -> DriverSpec:
