@@ -404,10 +404,19 @@ class PreviewModel:
 
     def wait(self, timeout: float | None = 30.0) -> Frame | None:
         """Block until the current request is rendered (tests, scripts); returns the frame."""
-        fut = self._future
-        if fut is not None:
-            fut.result(timeout=timeout)
-        return self.frame
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            fut = self._future
+            if fut is None:
+                return self.frame
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                fut.result(timeout=left)
+            except asyncio.CancelledError:
+                if fut is self._future:
+                    raise
+            if fut is self._future:  # not superseded while we waited
+                return self.frame
 
     # -- the pipeline ---------------------------------------------------------------------------------------
     def _start(self) -> Any:
