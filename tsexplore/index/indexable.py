@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .dim_expression import _Subscript
     from .transform import IndexDomain, IndexTransform
 
-__all__ = ["Indexable", "align_domain", "apply_index", "_op_helper"]
+__all__ = ["Indexable", "WholeObjectOps", "_op_helper", "align_domain", "apply_index"]
 
 
 def align_domain(t: IndexTransform, other: IndexDomain) -> IndexTransform:
@@ -157,8 +157,8 @@ def _op_helper(obj: Any, name: str) -> _Subscript:
     return _Subscript(cls, apply)
 
 
-class Indexable:
-    """Mixin: NumPy-style and ``ts.d`` indexing over ``_ts_transform``/``_ts_with_transform``."""
+class WholeObjectOps:
+    """Mixin: the whole-object ``translate_*``/``label``/``mark_bounds_implicit`` (IndexDomain has only these)."""
 
     __slots__ = ()
 
@@ -167,24 +167,6 @@ class Indexable:
 
     def _ts_with_transform(self, t: IndexTransform) -> Any:
         raise NotImplementedError
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._ts_with_transform(apply_index(self._ts_transform(), key))
-
-    @property
-    def oindex(self) -> _Indexer:
-        return _Indexer(self, "oindex", "_Oindex")
-
-    @property
-    def vindex(self) -> _Indexer:
-        return _Indexer(self, "vindex", "_Vindex")
-
-    @property
-    def T(self) -> Any:
-        return self._ts_with_transform(self._ts_transform()._transpose(None))
-
-    def transpose(self, axes: Any = None) -> Any:
-        return self._ts_with_transform(self._ts_transform()._transpose(axes))
 
     @property
     def translate_to(self) -> _Subscript:
@@ -205,3 +187,27 @@ class Indexable:
     @property
     def mark_bounds_implicit(self) -> _Subscript:
         return _op_helper(self, "mark_bounds_implicit")
+
+
+class Indexable(WholeObjectOps):
+    """Mixin: NumPy-style and ``ts.d`` indexing over ``_ts_transform``/``_ts_with_transform``."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._ts_with_transform(apply_index(self._ts_transform(), key))
+
+    @property
+    def oindex(self) -> _Indexer:
+        return _Indexer(self, "oindex", "_Oindex")
+
+    @property
+    def vindex(self) -> _Indexer:
+        return _Indexer(self, "vindex", "_Vindex")
+
+    @property
+    def T(self) -> Any:
+        return self._ts_with_transform(self._ts_transform()._transpose(None))
+
+    def transpose(self, axes: Any = None) -> Any:
+        return self._ts_with_transform(self._ts_transform()._transpose(axes))

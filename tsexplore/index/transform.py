@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from .. import status
 from .dim import Dim, quote
-from .indexable import Indexable
+from .indexable import Indexable, WholeObjectOps
 from .interval import (
     INF,
     MAX_RANK,
@@ -165,6 +165,9 @@ def _fmt_shape(shape: tuple[int, ...]) -> str:
     return "{" + ", ".join(str(x) for x in shape) + "}"
 
 
+_D = TypeVar("_D", bound="_DomainBase")
+
+
 class _DomainBase:
     """Shared read-only accessors over domain fields."""
 
@@ -180,7 +183,30 @@ class _DomainBase:
         return Dim._make(lo[i], hi[i], il[i], iu[i], lab[i])
 
     def _shape(self) -> tuple[int, ...]:
-        return tuple(h - low for low, h in zip(self._f[0], self._f[1]))
+        return shape_of(self._f)
+
+    @property
+    def ndim(self) -> int:
+        return self._rank
+
+    @property
+    def size(self) -> int:
+        return _saturating_product(self._shape())
+
+    @property
+    def implicit_lower_bounds(self) -> tuple[bool, ...]:
+        return self._f[2]
+
+    @property
+    def implicit_upper_bounds(self) -> tuple[bool, ...]:
+        return self._f[3]
+
+    # Immutable: a copy is the object itself.
+    def __copy__(self: _D) -> _D:
+        return self
+
+    def __deepcopy__(self: _D, memo: dict[int, Any]) -> _D:
+        return self
 
 
 def _saturating_product(shape: Sequence[int]) -> int:
@@ -228,7 +254,7 @@ def domain_json(f: DomainFields, transform: bool) -> dict[str, Any]:
     return dict(sorted(j.items()))
 
 
-class IndexDomain(_DomainBase):
+class IndexDomain(_DomainBase, WholeObjectOps):
     """Domain of an index space: per dimension bounds, implicit flags and a label."""
 
     __slots__ = ()
@@ -254,10 +280,6 @@ class IndexDomain(_DomainBase):
     def rank(self) -> int:
         return self._rank
 
-    @property
-    def ndim(self) -> int:
-        return self._rank
-
     def __len__(self) -> int:
         return self._rank
 
@@ -280,20 +302,8 @@ class IndexDomain(_DomainBase):
         return self._shape()
 
     @property
-    def size(self) -> int:
-        return _saturating_product(self._shape())
-
-    @property
     def labels(self) -> tuple[str, ...]:
         return self._f[4]
-
-    @property
-    def implicit_lower_bounds(self) -> tuple[bool, ...]:
-        return self._f[2]
-
-    @property
-    def implicit_upper_bounds(self) -> tuple[bool, ...]:
-        return self._f[3]
 
     @property
     def index_exp(self) -> tuple[slice, ...]:
@@ -326,37 +336,6 @@ class IndexDomain(_DomainBase):
     def transpose(self, axes: Any = None) -> IndexDomain:
         return IndexTransform._make(self._f, ())._transpose(axes).domain
 
-    # Indexing-style operations shared with transforms.
-    @property
-    def translate_to(self) -> Any:
-        from .indexable import _op_helper
-
-        return _op_helper(self, "translate_to")
-
-    @property
-    def translate_by(self) -> Any:
-        from .indexable import _op_helper
-
-        return _op_helper(self, "translate_by")
-
-    @property
-    def translate_backward_by(self) -> Any:
-        from .indexable import _op_helper
-
-        return _op_helper(self, "translate_backward_by")
-
-    @property
-    def label(self) -> Any:
-        from .indexable import _op_helper
-
-        return _op_helper(self, "label")
-
-    @property
-    def mark_bounds_implicit(self) -> Any:
-        from .indexable import _op_helper
-
-        return _op_helper(self, "mark_bounds_implicit")
-
     def _ts_transform(self) -> IndexTransform:
         return IndexTransform._make(self._f, ())
 
@@ -384,12 +363,6 @@ class IndexDomain(_DomainBase):
         return self._f == other._f
 
     __hash__ = None  # type: ignore[assignment]
-
-    def __copy__(self) -> IndexDomain:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> IndexDomain:
-        return self
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (IndexDomain._make, (self._f,))
@@ -453,10 +426,6 @@ class IndexTransform(_DomainBase, Indexable):
         return self._rank
 
     @property
-    def ndim(self) -> int:
-        return self._rank
-
-    @property
     def output_rank(self) -> int:
         return len(self._maps)
 
@@ -486,20 +455,8 @@ class IndexTransform(_DomainBase, Indexable):
     shape = input_shape
 
     @property
-    def size(self) -> int:
-        return _saturating_product(self._shape())
-
-    @property
     def input_labels(self) -> tuple[str, ...]:
         return self._f[4]
-
-    @property
-    def implicit_lower_bounds(self) -> tuple[bool, ...]:
-        return self._f[2]
-
-    @property
-    def implicit_upper_bounds(self) -> tuple[bool, ...]:
-        return self._f[3]
 
     @property
     def output(self) -> OutputIndexMaps:
@@ -584,12 +541,6 @@ class IndexTransform(_DomainBase, Indexable):
         return self._f == other._f and self._maps == other._maps
 
     __hash__ = None  # type: ignore[assignment]
-
-    def __copy__(self) -> IndexTransform:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> IndexTransform:
-        return self
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (IndexTransform._make, (self._f, self._maps))
