@@ -18,9 +18,9 @@ from .interval import (
     validate_half_open,
     validate_sized,
 )
-from .signatures import incompatible_constructor
+from .signatures import constructor_overloads
 
-__all__ = ["Dim", "quote"]
+__all__ = ["Dim", "dim_text", "quote"]
 
 _MISSING: Any = object()
 
@@ -42,6 +42,12 @@ def quote(label: str) -> str:
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
+
+
+def dim_text(lo: int, hi: int, il: bool, iu: bool, label: str) -> str:
+    """One dimension as tensorstore prints it inside a domain: ``"x": [0, 5*)``."""
+    text = fmt_oi(lo, hi, il, iu)
+    return f"{quote(label)}: {text}" if label else text
 
 
 def _index(x: Any, name: str) -> int:
@@ -137,12 +143,8 @@ class Dim:
     _label: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        try:
+        with constructor_overloads("Dim", args, kwargs):
             self._init(*args, **kwargs)
-        except TypeError as e:
-            if not str(e).startswith("__init__(): incompatible"):
-                raise
-            raise incompatible_constructor("Dim", args, kwargs) from None
 
     def _init(self, *args: Any, **kwargs: Any) -> None:
         which, p = _resolve(args, kwargs)
@@ -262,8 +264,7 @@ class Dim:
 
     # -- text -------------------------------------------------------------------------------------------
     def __str__(self) -> str:
-        iv = fmt_oi(*self._oi())
-        return f"{quote(self._label)}: {iv}" if self._label else iv
+        return dim_text(*self._oi(), self._label)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from ..display import dim_bundle

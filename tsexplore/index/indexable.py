@@ -21,6 +21,7 @@ __all__ = ["Indexable", "WholeObjectOps", "_op_helper", "align_domain", "apply_i
 
 def align_domain(t: IndexTransform, other: IndexDomain) -> IndexTransform:
     """``t[domain]``: slice by another domain, matching dimensions by label or position (in place)."""
+    from .dim import dim_text
     from .dimsel import normalize_label
     from .interval import contains_interval, effective
     from .output_map import OutputIndexMap, OutputIndexMethod
@@ -68,8 +69,8 @@ def align_domain(t: IndexTransform, other: IndexDomain) -> IndexTransform:
         n_lo, n_hi = other.inclusive_min[i], other.exclusive_max[i]
         if not contains_interval(e_lo, e_hi, n_lo, n_hi):
             raise status.out_of_range(
-                f"Cannot slice target dimension {j} {{{_dim_text(lo[j], hi[j], il[j], iu[j], tlabels[j])}}} "
-                f"with index domain dimension {i} {{{_dim_text(*other._dim(i)._oi(), other.labels[i])}}}"
+                f"Cannot slice target dimension {j} {{{dim_text(lo[j], hi[j], il[j], iu[j], tlabels[j])}}} "
+                f"with index domain dimension {i} {{{dim_text(*other._dim(i)._oi(), other.labels[i])}}}"
             )
         lo[j], hi[j], il[j], iu[j] = n_lo, n_hi, False, False
     f = (tuple(lo), tuple(hi), tuple(il), tuple(iu), tuple(tlabels))
@@ -88,14 +89,6 @@ def align_domain(t: IndexTransform, other: IndexDomain) -> IndexTransform:
         else:
             maps.append(m)
     return IndexTransform._make(f, tuple(maps))
-
-
-def _dim_text(lo: int, hi: int, il: bool, iu: bool, label: str) -> str:
-    from .dim import quote
-    from .interval import fmt_oi
-
-    text = fmt_oi(lo, hi, il, iu)
-    return f"{quote(label)}: {text}" if label else text
 
 
 def apply_index(t: IndexTransform, key: Any, domain_only: bool = False, mode: str = "default") -> IndexTransform:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .dim import Dim
 from .interval import INF, fmt_interval
-from .signatures import incompatible_constructor
+from .signatures import constructor_overloads
 
 __all__ = ["OutputIndexMap", "OutputIndexMaps", "OutputIndexMethod", "fmt_array"]
 
@@ -45,12 +45,8 @@ class OutputIndexMap:
     _range: tuple[int, int]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        try:
+        with constructor_overloads("OutputIndexMap", args, kwargs):
             self._init(*args, **kwargs)
-        except TypeError as e:
-            if not str(e).startswith("__init__(): incompatible"):
-                raise
-            raise incompatible_constructor("OutputIndexMap", args, kwargs) from None
 
     def _init(self, *args: Any, **kwargs: Any) -> None:
         names: tuple[str, ...] = ("offset",)

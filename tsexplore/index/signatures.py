@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["incompatible_constructor"]
+__all__ = ["constructor_overloads", "incompatible_constructor"]
 
 _OVERLOADS = {
     "IndexDomain": (
@@ -48,3 +50,14 @@ def incompatible_constructor(cls: str, args: tuple[Any, ...], kwargs: dict[str, 
         + "\nInvoked with: "
         + invoked_with(args, kwargs)
     )
+
+
+@contextmanager
+def constructor_overloads(cls: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[None]:
+    """Turn a failed overload match (``__init__(): incompatible ...``) into pybind11's full TypeError."""
+    try:
+        yield
+    except TypeError as e:
+        if not str(e).startswith("__init__(): incompatible"):
+            raise
+        raise incompatible_constructor(cls, args, kwargs) from None

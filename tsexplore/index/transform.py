@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from .. import status
-from .dim import Dim, quote
+from .dim import Dim, dim_text, quote
 from .indexable import Indexable, WholeObjectOps
 from .interval import (
     INF,
@@ -27,7 +27,7 @@ from .interval import (
     validate_sized,
 )
 from .output_map import OutputIndexMap, OutputIndexMaps, OutputIndexMethod, fmt_array
-from .signatures import incompatible_constructor
+from .signatures import constructor_overloads
 
 __all__ = ["DomainFields", "IndexDomain", "IndexTransform", "build_transform"]
 
@@ -220,12 +220,7 @@ def _saturating_product(shape: Sequence[int]) -> int:
 
 
 def domain_text(f: DomainFields) -> str:
-    lo, hi, il, iu, lab = f
-    parts = []
-    for i in range(len(lo)):
-        iv = fmt_oi(lo[i], hi[i], il[i], iu[i])
-        parts.append(f"{quote(lab[i])}: {iv}" if lab[i] else iv)
-    return "{ " + ", ".join(parts) + " }"
+    return "{ " + ", ".join(dim_text(*d) for d in zip(*f)) + " }"
 
 
 def _bound_json(x: int) -> Any:
@@ -262,12 +257,8 @@ class IndexDomain(_DomainBase, WholeObjectOps):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from .construct import domain_from_args
 
-        try:
+        with constructor_overloads("IndexDomain", args, kwargs):
             self._f = domain_from_args(args, dict(kwargs))
-        except TypeError as e:
-            if not str(e).startswith("__init__(): incompatible"):
-                raise
-            raise incompatible_constructor("IndexDomain", args, kwargs) from None
 
     @classmethod
     def _make(cls, f: DomainFields) -> IndexDomain:
@@ -401,12 +392,8 @@ class IndexTransform(_DomainBase, Indexable):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from .construct import transform_from_args
 
-        try:
+        with constructor_overloads("IndexTransform", args, kwargs):
             t = transform_from_args(args, dict(kwargs))
-        except TypeError as e:
-            if not str(e).startswith("__init__(): incompatible"):
-                raise
-            raise incompatible_constructor("IndexTransform", args, kwargs) from None
         self._f, self._maps = t._f, t._maps
 
     @classmethod
