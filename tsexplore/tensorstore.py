@@ -7,7 +7,6 @@ broadcasting of write sources (NumPy's ``safe`` rule), ``WriteFutures``, ``spec(
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -405,7 +404,10 @@ class TensorStore(Indexable):
 
     @property
     def kvstore(self) -> Any:
-        return self._driver.kvstore
+        kv = self._driver.kvstore
+        if kv is not None and self._transaction is not None:
+            return kv._make(kv.driver, kv.path, kv._ctx, self._transaction)
+        return kv
 
     @property
     def base(self) -> TensorStore | None:
@@ -457,7 +459,7 @@ class TensorStore(Indexable):
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self._transaction is not None:
-            raise pickle.PicklingError("Cannot pickle a TensorStore bound to a transaction")
+            raise ValueError("Cannot serialize TensorStore with bound transaction; at byte 0")
         spec_json = self.spec(retain_context=True).to_json()
         return (_unpickle, (spec_json, self.readable, self.writable))
 

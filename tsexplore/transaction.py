@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,17 @@ from typing import Any
 from . import status
 from .future import Future, spawn
 
-__all__ = ["Mutation", "Region", "StagedKey", "Transaction", "TxnRead"]
+__all__ = [
+    "Mutation",
+    "Region",
+    "StagedKey",
+    "Transaction",
+    "TxnRead",
+    "kv_delete_range",
+    "kv_list",
+    "kv_read",
+    "kv_write",
+]
 
 _generation_counter = itertools.count(1)
 
@@ -331,7 +342,7 @@ class Transaction:
             muts = list(node.mutations)
         if not muts:
             return TxnRead(value, generation, False, result.stamp.time)
-        applied = StagedKey(driver, key, muts).apply(value, generation)
+        applied = StagedKey(driver, key, muts).apply(value)  # if_equal conditions are checked at commit
         return TxnRead(applied, muts[-1].generation, True, result.stamp.time)
 
     def stage(self, driver: Any, key: bytes, mutation: Mutation) -> bytes:
@@ -412,3 +423,60 @@ def _cpu() -> Any:
     from .future import cpu_pool
 
     return cpu_pool()
+
+
+# -- KvStore operations through a transaction (used by ``ts.KvStore`` bound to a transaction) --------
+
+
+async def kv_read(txn: Transaction, driver: Any, key: bytes, options: Any) -> Any:
+    """``KvStore.read`` through ``txn``: staged values are visible, as are their generations."""
+    from .kvstore.driver import apply_byte_range
+    from .kvstore.types import NO_VALUE, ReadResult, TimestampedStorageGeneration
+
+    got = await txn.read(driver, key, participate=False)
+    generation = got.generation if got.value is not None else NO_VALUE
+    stamp = TimestampedStorageGeneration(generation, float("inf") if got.staged else got.time)
+    if options.if_not_equal and options.if_not_equal == generation:
+        return ReadResult("unspecified", b"", stamp)
+    if got.value is None:
+        return ReadResult("missing", b"", stamp)
+    return ReadResult("value", apply_byte_range(got.value, options.byte_range), stamp)
+
+
+def kv_write(txn: Transaction, driver: Any, key: bytes, value: bytes | None, if_equal: bytes) -> Any:
+    """``KvStore.write`` through ``txn``: staged; ``if_equal`` is checked at commit."""
+    from .kvstore.types import TimestampedStorageGeneration
+
+    def replace(old: bytes | None) -> bytes | None:
+        return value
+
+    generation = txn.stage(driver, key, Mutation(replace, 0 if value is None else len(value), if_equal=if_equal))
+    return TimestampedStorageGeneration(generation, time.time())
+
+
+async def kv_list(txn: Transaction, driver: Any, key_range: Any) -> list[bytes]:
+    """Keys in ``key_range`` as ``txn`` sees them: stored keys plus staged ones, minus staged deletions."""
+    txn.check_open()
+    keys = set(await driver.list_keys(key_range))
+    for node in txn.nodes_in(driver, key_range.contains):
+        if node.written:
+            got = await txn.read(driver, node.key, participate=False)
+            if got.value is None:
+                keys.discard(node.key)
+            else:
+                keys.add(node.key)
+    return sorted(keys)
+
+
+async def kv_delete_range(txn: Transaction, driver: Any, key_range: Any) -> None:
+    """Stage the deletion of every key in ``key_range`` that ``txn`` sees."""
+    if key_range.empty:
+        txn.check_open()
+        return
+    txn.check_range_atomic(driver, key_range.inclusive_min)
+    for k in await kv_list(txn, driver, key_range):
+        txn.stage(driver, k, Mutation(_delete))
+
+
+def _delete(old: bytes | None) -> bytes | None:
+    return None

@@ -172,11 +172,12 @@ class ChunkedDriverSpec(DriverSpec):
             txn.check_open()
         if request.delete_existing:
             from ..kvstore.types import KeyRange
+            from ..transaction import kv_delete_range
 
             if txn is None:
                 await kv.driver.delete_range(KeyRange.prefix(access.prefix))
             else:
-                await txn_delete_range(txn, kv.driver, KeyRange.prefix(access.prefix))
+                await kv_delete_range(txn, kv.driver, KeyRange.prefix(access.prefix))
         meta: Any = None
         if request.assume_metadata:
             meta = fmt.create(self.metadata, schema)
@@ -236,19 +237,6 @@ async def _create_in_transaction(txn: Any, access: KvAccess, key: str, data: byt
 
     txn.stage(access.driver, full, Mutation(create, len(data)))
     return True
-
-
-async def txn_delete_range(txn: Any, driver: Any, key_range: Any) -> None:
-    """Stage the deletion of every key in ``key_range`` that the transaction sees."""
-    from ..transaction import Mutation
-
-    if key_range.empty:
-        return
-    txn.check_range_atomic(driver, key_range.inclusive_min)
-    stored = await driver.list_keys(key_range)
-    keys = set(stored) | {n.key for n in txn.nodes_in(driver, key_range.contains) if n.written}
-    for k in sorted(keys):
-        txn.stage(driver, k, Mutation(lambda old: None))
 
 
 def _parse_stored(fmt: MetadataFormat, data: bytes, where: str) -> Any:

@@ -99,15 +99,13 @@ class KvStore:
         """
         parsed = _Spec(spec)
         ctx = _ctx.check_context(context)
-        if transaction is not None:
-            raise NotImplementedError("tsexplore: KvStore transactions are not implemented yet")
         bound = parsed._bound if parsed._bound is not None else _ctx.child(ctx, parsed._context)
         driver_spec, path = parsed._driver, parsed._path
         driver_spec.check_path(path)
 
         async def run() -> KvStore:
             driver = await driver_spec.open(bound)
-            return KvStore._make(driver, path, bound)
+            return KvStore._make(driver, path, bound, transaction)
 
         return spawn(run())
 
@@ -131,13 +129,14 @@ class KvStore:
 
     @property
     def transaction(self) -> Any:
-        """The bound transaction (always ``None`` until transactions are implemented)."""
+        """The bound transaction, or ``None``."""
         return self._transaction
 
     def with_transaction(self, transaction: Any) -> KvStore:
-        if transaction is None:
-            return self.copy()
-        raise NotImplementedError("tsexplore: KvStore transactions are not implemented yet")
+        from ..tensorstore import check_rebind
+
+        check_rebind(self._transaction)
+        return KvStore._make(self._driver, self._path, self._ctx, transaction)
 
     @property
     def driver(self) -> Driver:
@@ -199,6 +198,10 @@ class KvStore:
         options = ReadOptions(
             _byte_range(byte_range, self), gen, None if staleness_bound is None else float(staleness_bound)
         )
+        if self._transaction is not None:
+            from ..transaction import kv_read
+
+            return spawn(kv_read(self._transaction, self._driver, full, options))
         return self._driver.read_future(full, options)
 
     def write(
@@ -211,6 +214,14 @@ class KvStore:
         except TypeError:
             raise _arg_error("write", _WRITE_SIG, self, key, value) from None
         cond = b"" if if_equal is None else _key(if_equal, "write", _WRITE_SIG, self)
+        if self._transaction is not None:
+            from ..future import failed, ready
+            from ..transaction import kv_write
+
+            try:
+                return ready(kv_write(self._transaction, self._driver, full, data, cond))
+            except ValueError as e:
+                return failed(e)
         return spawn(self._driver.write(full, data, cond))
 
     def delete(self, key: str | bytes) -> Future[_TSG]:
@@ -231,8 +242,15 @@ class KvStore:
         abs_range = self._abs_range(range)
         cut = len(self._path.encode("utf-8", "surrogateescape")) + int(strip_prefix_length)
 
+        txn = self._transaction
+
         async def run() -> list[bytes]:
-            keys = await self._driver.list_keys(abs_range)
+            if txn is not None:
+                from ..transaction import kv_list
+
+                keys = await kv_list(txn, self._driver, abs_range)
+            else:
+                keys = await self._driver.list_keys(abs_range)
             return [k[cut:] for k in keys]
 
         return spawn(run())
@@ -241,6 +259,10 @@ class KvStore:
         """Delete every key in ``range`` (relative to :attr:`path`)."""
         if not isinstance(range, _KeyRange):
             raise TypeError("delete_range(): incompatible function arguments: range must be a KvStore._KeyRange")
+        if self._transaction is not None:
+            from ..transaction import kv_delete_range
+
+            return spawn(kv_delete_range(self._transaction, self._driver, self._abs_range(range)))
         return spawn(self._driver.delete_range(self._abs_range(range)))
 
     # -- synchronous mapping forms ------------------------------------------------------------------------
