@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import urllib.request
 from typing import Any
 
 import pytest
@@ -16,27 +17,59 @@ pytestmark = pytest.mark.ui
 ERROR_OUTPUT = '[data-mime-type="application/vnd.jupyter.error"]'
 
 
+_CELL_STATE = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  if (!w || !w.content || !w.content.model || !w.sessionContext) return null;
+  const cells = w.content.model.cells, counts = [];
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i); if (c.type === 'code') counts.push(c.executionCount);
+  }
+  const k = w.sessionContext.session && w.sessionContext.session.kernel;
+  return {counts: counts, status: k ? k.status : null};
+}"""
+
+
+def _no_windowing(lab: Lab) -> None:
+    """Render every cell (JupyterLab 4 windowing detaches off-screen cells, hiding their widgets from tests)."""
+    body = json.dumps({"raw": json.dumps({"windowingMode": "none"})}).encode()
+    req = urllib.request.Request(
+        f"{lab.url}/lab/api/settings/@jupyterlab/notebook-extension:tracker?token={lab.token}",
+        data=body, method="PUT", headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status in (200, 204), r.status
+
+
 def _run_all(page: Any, lab: Lab, rel: str, timeout_s: float = 45) -> None:
-    """Open a notebook, wait for its kernel, run all cells and wait until no cell is pending."""
+    """Open a notebook, wait for its kernel, run all cells once and wait until every code cell has run.
+
+    Reads execution counts from the notebook *model*: JupyterLab 4 renders only the cells in view, so prompts
+    of off-screen cells are empty in the DOM.
+    """
+    _no_windowing(lab)
     page.goto(lab.notebook_url(rel))
     page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached")
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached", timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.isEnabled('notebook:run-all-cells')")
     page.get_by_text(re.compile(r"\| Idle$")).wait_for(timeout=60_000)
     deadline = time.monotonic() + timeout_s
-    prompts: list[str] = []
+    state: Any = None
     next_try = 0.0
     while time.monotonic() < deadline:
-        if time.monotonic() > next_try and not any("*" in p for p in prompts):
+        state = page.evaluate(_CELL_STATE)
+        counts = state["counts"] if state else []
+        if time.monotonic() > next_try and counts and all(c is None for c in counts) and (
+            state["status"] == "idle"
+        ):
             # a run requested while the kernel connection is still settling can be dropped: ask again
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             next_try = time.monotonic() + 8
-        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-        if prompts and all(re.search(r"\[\d+\]", p) for p in prompts):
+        elif counts and all(c is not None for c in counts) and state["status"] == "idle":
+            time.sleep(0.5)  # let the last widget messages render
             return
         time.sleep(0.25)
     page.screenshot(path=str(ARTIFACTS / "run-all-timeout.png"))
-    raise AssertionError(f"cells still running after {timeout_s}s: {prompts}")
+    raise AssertionError(f"cells still running after {timeout_s}s: {state}")
 
 
 def _write_slicer_notebook(lab: Lab) -> str:
