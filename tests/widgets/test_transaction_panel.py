@@ -68,18 +68,19 @@ def test_stage_then_commit_changes_exactly_the_staged_region(store: Any, tmp_pat
     m.set_selection("ts.d['z', 'y'][2, 3:11]", ts.d["z", "y"][2, 3:11])
     m.stage(parse_value("9", store)).result(timeout=10)
     old_txn = m.txn
+    code = m.code
     m.commit().result(timeout=10)
     expected[2, 3:11, :] = 9
     np.testing.assert_array_equal(_stored(tmp_path), expected)
     assert m.txn is not old_txn and m.state == "open" and m.error is None
     assert m.message.startswith("committed 1 edit(s)")
     # the code shown reproduces the edit on a fresh copy
-    assert "staged[ts.d['z', 'y'][2, 3:11]] = 9" in m.code
+    assert "staged[ts.d['z', 'y'][2, 3:11]] = 9" in code
 
 
 def test_conflicting_outside_write_shows_the_conflict(store: Any, tmp_path: Path) -> None:
     m = TransactionPanelModel(store, repeatable_read=True)
-    m.set_selection("ts.d['z'][0][0:4, 0:4]", ts.d["z"][0][ts.d["y", "x"][0:4, 0:4]])
+    m.set_selection("ts.d['z', 'y', 'x'][0, 0:4, 0:4]", ts.d["z", "y", "x"][0, 0:4, 0:4])
     m.stage(1).result(timeout=10)
     m.after().result(timeout=10)  # read through the txn: its generation is now pinned
     outside = real_ts.open(_spec(tmp_path)).result()
