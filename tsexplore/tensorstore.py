@@ -453,7 +453,11 @@ class TensorStore(Indexable):
         txn = self._transaction
         if txn is not None and not txn.open:
             return "TensorStore(...)"  # tensorstore cannot compute the spec through a closed transaction
-        return pretty_json_repr("TensorStore(", self.spec(retain_context=True).to_json())
+        try:
+            spec_json = self.spec(retain_context=True).to_json()
+        except NotImplementedError:  # e.g. virtual_chunked has no JSON form; tensorstore prints this too
+            return "TensorStore(...)"
+        return pretty_json_repr("TensorStore(", spec_json)
 
     __str__ = __repr__
 

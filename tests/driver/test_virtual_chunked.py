@@ -220,3 +220,14 @@ def test_chunks_run_concurrently() -> None:
     t = ts.virtual_chunked(rd, dtype="uint8", shape=[2], chunk_layout=ts.ChunkLayout(read_chunk_shape=[1]))
     assert t.read().result().tolist() == [1, 1]
     assert active[1] == 2
+
+
+def test_repr_without_json_form_matches_tensorstore() -> None:
+    """virtual_chunked has no JSON form: repr falls back to tensorstore's ``TensorStore(...)``."""
+
+    def fill(domain: Any, array: Any, params: Any) -> None:
+        array[...] = 1
+
+    ours = ts.virtual_chunked(fill, dtype=ts.int32, shape=[4])
+    theirs = real_ts.virtual_chunked(fill, dtype=real_ts.int32, shape=[4])
+    assert repr(ours) == repr(theirs) == "TensorStore(...)"
