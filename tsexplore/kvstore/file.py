@@ -39,7 +39,15 @@ from .driver import (
     register_driver,
     register_url_scheme,
 )
-from .types import NO_VALUE, KeyRange, ReadOptions, ReadResult, TimestampedStorageGeneration, prefix_successor
+from .types import (
+    NO_VALUE,
+    KeyRange,
+    ReadOptions,
+    ReadResult,
+    TimestampedStorageGeneration,
+    common_prefix,
+    prefix_successor,
+)
 from .url import decode_path, encode_path, quote, split_url
 
 __all__ = ["FileDriver", "FileSpec"]
@@ -325,18 +333,9 @@ def _write_blocking(
         os.close(fd)
 
 
-def _common_prefix(a: bytes, b: bytes) -> bytes:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return a[:n]
-
-
 def _list_blocking(key_range: KeyRange) -> list[bytes]:
     lo, hi = key_range.inclusive_min, key_range.exclusive_max
-    common = lo if not hi else _common_prefix(lo, hi)
+    common = lo if not hi else common_prefix(lo, hi)
     start = common[: common.rfind(b"/") + 1]
     out: list[bytes] = []
     stack: list[bytes] = [start]

@@ -36,7 +36,7 @@ from .driver import (
     register_url_scheme,
 )
 from .spec import required_string
-from .types import NO_VALUE, KeyRange, ReadOptions, ReadResult, TimestampedStorageGeneration
+from .types import NO_VALUE, KeyRange, ReadOptions, ReadResult, TimestampedStorageGeneration, common_prefix
 from .url import decode_path, encode_path, parse_generic, quote, split_url
 
 __all__ = ["FsspecSpec", "GcsSpec", "HttpSpec", "S3Spec"]
@@ -52,15 +52,8 @@ def _str_key(key: bytes) -> str:
 
 
 def _common_prefix(r: KeyRange) -> bytes:
-    lo, hi = r.inclusive_min, r.exclusive_max
-    if not hi:
-        return b""
-    n = 0
-    for x, y in zip(lo, hi):
-        if x != y:
-            break
-        n += 1
-    return lo[:n]
+    """The prefix every key of ``r`` shares (``b''`` when unbounded above)."""
+    return common_prefix(r.inclusive_min, r.exclusive_max) if r.exclusive_max else b""
 
 
 def _cause_code(e: BaseException) -> str:
@@ -79,14 +72,21 @@ _S3_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
 _GCS_CHARS = re.compile(r"^[a-z0-9._-]+$")
 
 
-def _s3_bucket_valid(bucket: str) -> bool:
-    """tensorstore 0.1.86's S3 rules: 3-255 chars, letters (any case), digits, ``._-``."""
+def _bucket_shape_valid(bucket: str, max_len: int, chars: re.Pattern[str]) -> bool:
+    """Rules S3 and GCS share: 3 to ``max_len`` of ``chars``, alphanumeric ends, no ``..``/``.-``/``-.``."""
     return (
-        3 <= len(bucket) <= 255
-        and _S3_CHARS.match(bucket) is not None
+        3 <= len(bucket) <= max_len
+        and chars.match(bucket) is not None
         and bucket[0].isalnum()
         and bucket[-1].isalnum()
         and not any(p in bucket for p in ("..", ".-", "-."))
+    )
+
+
+def _s3_bucket_valid(bucket: str) -> bool:
+    """tensorstore 0.1.86's S3 rules: 3-255 chars, letters (any case), digits, ``._-``."""
+    return (
+        _bucket_shape_valid(bucket, 255, _S3_CHARS)
         and re.fullmatch(r"\d+\.\d+\.\d+\.\d+", bucket) is None
         and not bucket.startswith(("xn--", "sthree-"))
         and not bucket.endswith(("-s3alias", "--ol-s3"))
@@ -186,12 +186,32 @@ def _parse_s3_url(url: str, scheme: str) -> dict[str, Any]:
 register_url_scheme("s3", _parse_s3_url)
 
 
-class S3Driver(Driver):
-    def __init__(self, spec: S3Spec, context: Any, fs: Any) -> None:
+class _BucketDriver(Driver):
+    """S3 and GCS: an fsspec filesystem over one bucket, listed page by page under the range's prefix."""
+
+    def __init__(self, spec: S3Spec | GcsSpec, context: Any, fs: Any) -> None:
         super().__init__(spec, context)
         self.fs = fs
         self.bucket = spec.bucket
 
+    async def _list_page(self, prefix: str, token: str | None) -> tuple[list[str], str | None]:
+        """One listing page: the object names and the next page's token (None at the end)."""
+        raise NotImplementedError
+
+    async def list_keys(self, key_range: KeyRange) -> list[bytes]:
+        if key_range.empty:
+            return []
+        prefix = _common_prefix(key_range).decode("utf-8", "ignore")
+        out: list[bytes] = []
+        token: str | None = None
+        while True:
+            names, token = await self._list_page(prefix, token)
+            out.extend(k for k in (n.encode() for n in names) if key_range.contains(k))
+            if not token:
+                return out
+
+
+class S3Driver(_BucketDriver):
     @property
     def identity(self) -> Hashable:
         spec: Any = self.spec
@@ -239,24 +259,13 @@ class S3Driver(Driver):
             raise _unavailable(f"Error writing {json.dumps(k)} to S3", e) from None
         return TimestampedStorageGeneration(str(resp["ETag"]).encode(), now())
 
-    async def list_keys(self, key_range: KeyRange) -> list[bytes]:
-        if key_range.empty:
-            return []
-        prefix = _common_prefix(key_range).decode("utf-8", "ignore")
-        out: list[bytes] = []
-        token: str | None = None
-        while True:
-            kw: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": 1000}
-            if token:
-                kw["ContinuationToken"] = token
-            resp = await self.fs._call_s3("list_objects_v2", **kw)
-            for item in resp.get("Contents", []):
-                k = item["Key"].encode()
-                if key_range.contains(k):
-                    out.append(k)
-            token = resp.get("NextContinuationToken")
-            if not resp.get("IsTruncated") or not token:
-                return out
+    async def _list_page(self, prefix: str, token: str | None) -> tuple[list[str], str | None]:
+        kw: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": 1000}
+        if token:
+            kw["ContinuationToken"] = token
+        resp = await self.fs._call_s3("list_objects_v2", **kw)
+        names = [item["Key"] for item in resp.get("Contents", [])]
+        return names, (resp.get("NextContinuationToken") if resp.get("IsTruncated") else None)
 
     async def delete_range(self, key_range: KeyRange) -> None:
         keys = await self.list_keys(key_range)
@@ -271,14 +280,7 @@ class S3Driver(Driver):
 def _gcs_bucket_valid(bucket: str) -> bool:
     """GCS rules as tensorstore checks them: 3-222 chars of ``[a-z0-9._-]``, dot-separated parts
     of at most 63, alphanumeric at both ends, no ``..``, ``.-`` or ``-.``."""
-    return (
-        3 <= len(bucket) <= 222
-        and _GCS_CHARS.match(bucket) is not None
-        and bucket[0].isalnum()
-        and bucket[-1].isalnum()
-        and not any(p in bucket for p in ("..", ".-", "-."))
-        and all(len(part) <= 63 for part in bucket.split("."))
-    )
+    return _bucket_shape_valid(bucket, 222, _GCS_CHARS) and all(len(part) <= 63 for part in bucket.split("."))
 
 
 def _check_gcs_bucket(bucket: str) -> None:
@@ -336,12 +338,7 @@ def _parse_gcs_url(url: str, scheme: str) -> dict[str, Any]:
 register_url_scheme("gs", _parse_gcs_url)
 
 
-class GcsDriver(Driver):
-    def __init__(self, spec: GcsSpec, context: Any, fs: Any) -> None:
-        super().__init__(spec, context)
-        self.fs = fs
-        self.bucket = spec.bucket
-
+class GcsDriver(_BucketDriver):
     @property
     def identity(self) -> Hashable:
         return ("gcs", self.fs._location, self.bucket)
@@ -404,9 +401,7 @@ class GcsDriver(Driver):
                 json_out=True,
                 **cond,
             )
-        except FileExistsError:  # HTTP 412
-            return TimestampedStorageGeneration(b"", now())
-        except FileNotFoundError:
+        except (FileExistsError, FileNotFoundError):  # HTTP 412 / 404: the condition failed
             return TimestampedStorageGeneration(b"", now())
         except OSError as e:
             raise _unavailable(f"Error writing {json.dumps(k)} to GCS", e) from None
@@ -419,24 +414,12 @@ class GcsDriver(Driver):
             return False
         return True
 
-    async def list_keys(self, key_range: KeyRange) -> list[bytes]:
-        if key_range.empty:
-            return []
-        prefix = _common_prefix(key_range).decode("utf-8", "ignore")
-        out: list[bytes] = []
-        token: str | None = None
-        while True:
-            kw: dict[str, Any] = {"prefix": prefix, "maxResults": 1000}
-            if token:
-                kw["pageToken"] = token
-            page = await self.fs._call("GET", "b/{}/o", self.bucket, json_out=True, **kw)
-            for item in page.get("items", []):
-                k = item["name"].encode()
-                if key_range.contains(k):
-                    out.append(k)
-            token = page.get("nextPageToken")
-            if not token:
-                return out
+    async def _list_page(self, prefix: str, token: str | None) -> tuple[list[str], str | None]:
+        kw: dict[str, Any] = {"prefix": prefix, "maxResults": 1000}
+        if token:
+            kw["pageToken"] = token
+        page = await self.fs._call("GET", "b/{}/o", self.bucket, json_out=True, **kw)
+        return [item["name"] for item in page.get("items", [])], page.get("nextPageToken")
 
     async def delete_range(self, key_range: KeyRange) -> None:
         keys = await self.list_keys(key_range)

@@ -18,6 +18,7 @@ __all__ = [
     "TimestampedStorageGeneration",
     "as_key",
     "as_value",
+    "common_prefix",
 ]
 
 #: Generation of a key that does not exist (tensorstore's ``StorageGeneration::NoValue()``).
@@ -117,6 +118,16 @@ def prefix_successor(prefix: bytes) -> bytes:
     if not stripped:
         return b""
     return stripped[:-1] + bytes([stripped[-1] + 1])
+
+
+def common_prefix(a: bytes, b: bytes) -> bytes:
+    """The longest prefix two keys share (byte by byte; listings start from it)."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
 
 
 class TimestampedStorageGeneration:
