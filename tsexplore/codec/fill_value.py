@@ -47,9 +47,65 @@ def _int_range(dt: np.dtype[Any]) -> tuple[int, int]:
 
 
 def _is_int_json(value: Any) -> bool:
-    return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, float) and value.is_integer()
-    )
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+
+
+def _decode_bool(value: Any, dt: np.dtype[Any]) -> np.ndarray[Any, Any]:
+    if not isinstance(value, bool):
+        raise status.invalid_argument(f"Expected boolean, but received: {dump_compact(value)}")
+    return np.array(value, dtype=dt)
+
+
+def _decode_int(value: Any, dt: np.dtype[Any]) -> np.ndarray[Any, Any]:
+    lo, hi = _int_range(dt)
+    if not _is_int_json(value) or not lo <= int(value) <= hi:
+        raise status.invalid_argument(
+            f"Expected integer in the range [{lo}, {hi}], but received: {dump_compact(value)}"
+        )
+    return np.array(int(value), dtype=dt)
+
+
+def _complex_pair(value: Any, dt: np.dtype[Any]) -> tuple[list[Any], np.dtype[Any]]:
+    """A complex fill value is ``[re, im]``: the two JSON parts and the float dtype of each."""
+    if not isinstance(value, list):
+        raise status.invalid_argument(f"Expected array, but received: {dump_compact(value)}")
+    if len(value) != 2:
+        raise status.invalid_argument(f"Array has length {len(value)} but should have length 2")
+    return value, np.dtype(f"f{dt.itemsize // 2}")
+
+
+def _decode_number(value: Any, dt: np.dtype[Any], expected: str) -> np.ndarray[Any, Any]:
+    """A JSON number (not a bool) as a float of ``dt`` (overflow gives infinity, as tensorstore)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise status.invalid_argument(f"Expected {expected}, but received: {dump_compact(value)}")
+    with np.errstate(over="ignore"):
+        return np.array(float(value), dtype=dt)
+
+
+def _encode_float(x: np.ndarray[Any, Any], nan_bits: bool) -> Any:
+    """A float as JSON; with ``nan_bits`` (v3) a non-canonical NaN keeps its bit pattern as hex."""
+    f = float(x)
+    if math.isnan(f):
+        if not nan_bits or x.tobytes() == np.array(np.nan, dtype=x.dtype).tobytes():
+            return "NaN"
+        bits = int(np.frombuffer(x.tobytes(), dtype=_uint_for(x.dtype).newbyteorder("="))[0])
+        return f"0x{bits:0{2 * x.dtype.itemsize}x}"
+    if math.isinf(f):
+        return "Infinity" if f > 0 else "-Infinity"
+    return f
+
+
+def _encode_scalar(x: np.ndarray[Any, Any], dt: np.dtype[Any], v3: bool) -> Any:
+    """bool, integer, complex and float fill values (the part v2 and v3 write alike)."""
+    if dt.kind == "b":
+        return bool(x)
+    if dt.kind in "iu":
+        return int(x)
+    if dt.kind == "c":
+        return [_encode_float(np.array(x.real), v3), _encode_float(np.array(x.imag), v3)]
+    if v3 and not _is_float(dt):
+        raise status.invalid_argument(f"Unsupported fill value data type: {dt}")
+    return _encode_float(x, v3)
 
 
 # ---------------------------------------------------------------------------------------- zarr v3
@@ -69,32 +125,18 @@ def _decode_v3_float(value: Any, dt: np.dtype[Any]) -> np.ndarray[Any, Any]:
         raise status.invalid_argument(
             f'Expected "Infinity", "-Infinity", "NaN", or hex string, but received: {dump_compact(value)}'
         )
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise status.invalid_argument(f"Expected floating-point number, but received: {dump_compact(value)}")
-    with np.errstate(over="ignore"):
-        return np.array(float(value), dtype=dt)
+    return _decode_number(value, dt, "floating-point number")
 
 
 def decode_v3_fill_value(value: Any, dtype: Any) -> np.ndarray[Any, Any]:
     """A 0-d native-order array for a zarr v3 ``fill_value`` of ``dtype``."""
     dt = np.dtype(dtype)
     if dt.kind == "b":
-        if not isinstance(value, bool):
-            raise status.invalid_argument(f"Expected boolean, but received: {dump_compact(value)}")
-        return np.array(value, dtype=dt)
+        return _decode_bool(value, dt)
     if dt.kind in "iu":
-        lo, hi = _int_range(dt)
-        if not _is_int_json(value) or not lo <= int(value) <= hi:
-            raise status.invalid_argument(
-                f"Expected integer in the range [{lo}, {hi}], but received: {dump_compact(value)}"
-            )
-        return np.array(int(value), dtype=dt)
+        return _decode_int(value, dt)
     if dt.kind == "c":
-        if not isinstance(value, list):
-            raise status.invalid_argument(f"Expected array, but received: {dump_compact(value)}")
-        if len(value) != 2:
-            raise status.invalid_argument(f"Array has length {len(value)} but should have length 2")
-        part = np.dtype(f"f{dt.itemsize // 2}")
+        value, part = _complex_pair(value, dt)
         comps = []
         for i, v in enumerate(value):
             try:
@@ -109,32 +151,11 @@ def decode_v3_fill_value(value: Any, dtype: Any) -> np.ndarray[Any, Any]:
     raise status.invalid_argument(f"Unsupported fill value data type: {dt}")
 
 
-def _encode_v3_float(x: np.ndarray[Any, Any]) -> Any:
-    f = float(x)
-    if math.isnan(f):
-        canonical = np.array(np.nan, dtype=x.dtype).tobytes()
-        if x.tobytes() == canonical:
-            return "NaN"
-        bits = int(np.frombuffer(x.tobytes(), dtype=_uint_for(x.dtype).newbyteorder("="))[0])
-        return f"0x{bits:0{2 * x.dtype.itemsize}x}"
-    if math.isinf(f):
-        return "Infinity" if f > 0 else "-Infinity"
-    return f
-
-
 def encode_v3_fill_value(value: Any, dtype: Any) -> Any:
     """The JSON tensorstore writes into ``zarr.json`` for ``value`` cast to ``dtype``."""
     dt = np.dtype(dtype)
     x = np.asarray(value).astype(dt.newbyteorder("=") if dt.byteorder in "<>" else dt).reshape(())
-    if dt.kind == "b":
-        return bool(x)
-    if dt.kind in "iu":
-        return int(x)
-    if dt.kind == "c":
-        return [_encode_v3_float(np.array(x.real)), _encode_v3_float(np.array(x.imag))]
-    if _is_float(dt):
-        return _encode_v3_float(x)
-    raise status.invalid_argument(f"Unsupported fill value data type: {dt}")
+    return _encode_scalar(x, dt, v3=True)
 
 
 # ---------------------------------------------------------------------------------------- zarr v2
@@ -150,10 +171,7 @@ def _decode_v2_float(value: Any, dt: np.dtype[Any]) -> np.ndarray[Any, Any]:
             raise status.invalid_argument(f"Invalid floating-point value: {dump_compact(value)}") from None
         with np.errstate(over="ignore"):
             return np.array(f, dtype=dt)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise status.invalid_argument(f"Expected number, but received: {dump_compact(value)}")
-    with np.errstate(over="ignore"):
-        return np.array(float(value), dtype=dt)
+    return _decode_number(value, dt, "number")
 
 
 def decode_v2_fill_value(value: Any, dtype: V2DType) -> np.ndarray[Any, Any] | None:
@@ -182,38 +200,18 @@ def decode_v2_fill_value(value: Any, dtype: V2DType) -> np.ndarray[Any, Any] | N
         arr = np.frombuffer(raw, dtype=dtype.numpy).reshape(dtype.inner_shape).astype(dt)
         return arr
     if dt.kind == "b":
-        if not isinstance(value, bool):
-            raise status.invalid_argument(f"Expected boolean, but received: {dump_compact(value)}")
-        return np.array(value, dtype=dt)
+        return _decode_bool(value, dt)
     if dt.kind in "iu":
-        lo, hi = _int_range(dt)
         if not _is_int_json(value):
             what = "64-bit signed integer" if dt.kind == "i" else "64-bit unsigned integer"
             raise status.invalid_argument(f"Expected {what}, but received: {dump_compact(value)}")
-        if not lo <= int(value) <= hi:
-            raise status.invalid_argument(
-                f"Expected integer in the range [{lo}, {hi}], but received: {dump_compact(value)}"
-            )
-        return np.array(int(value), dtype=dt)
+        return _decode_int(value, dt)
     if dt.kind == "c":
-        if not isinstance(value, list):
-            raise status.invalid_argument(f"Expected array, but received: {dump_compact(value)}")
-        if len(value) != 2:
-            raise status.invalid_argument(f"Array has length {len(value)} but should have length 2")
-        part = np.dtype(f"f{dt.itemsize // 2}")
+        value, part = _complex_pair(value, dt)
         out = np.zeros((), dtype=dt)
         out.real, out.imag = (_decode_v2_float(v, part) for v in value)
         return out
     return _decode_v2_float(value, dt)
-
-
-def _encode_v2_float(x: np.ndarray[Any, Any]) -> Any:
-    f = float(x)
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "Infinity" if f > 0 else "-Infinity"
-    return f
 
 
 def encode_v2_fill_value(value: Any, dtype: V2DType) -> Any:
@@ -225,11 +223,4 @@ def encode_v2_fill_value(value: Any, dtype: V2DType) -> Any:
         arr = np.asarray(value).astype(dtype.numpy)
         arr = np.broadcast_to(arr, dtype.inner_shape) if dtype.inner_shape else arr.reshape(())
         return base64.b64encode(np.ascontiguousarray(arr).tobytes()).decode("ascii")
-    x = np.asarray(value).astype(dt).reshape(())
-    if dt.kind == "b":
-        return bool(x)
-    if dt.kind in "iu":
-        return int(x)
-    if dt.kind == "c":
-        return [_encode_v2_float(np.array(x.real)), _encode_v2_float(np.array(x.imag))]
-    return _encode_v2_float(x)
+    return _encode_scalar(np.asarray(value).astype(dt).reshape(()), dt, v3=False)
