@@ -72,9 +72,7 @@ class StreamCompressor(Compressor):
         try:
             return bytes(self._codec.decode(data))
         except Exception as e:  # numcodecs raises RuntimeError / zlib.error / OSError / ValueError
-            raise codec_error(
-                self.name, key, f"Invalid or truncated {self.stream}-compressed stream: {e}"
-            ) from None
+            raise codec_error(self.name, key, f"Invalid or truncated {self.stream}-compressed stream: {e}") from None
 
     def decode_into(self, data: bytes, out: np.ndarray[Any, Any], key: str | None) -> None:
         if self.name != "zstd":

@@ -57,16 +57,12 @@ def one_of_unquoted(choices: Sequence[str], *, comma: bool) -> Callable[[Any], s
         if isinstance(value, str) and value in choices:
             return value
         sep = ", " if comma else " "
-        raise status.invalid_argument(
-            f"Expected one of {','.join(choices)}{sep}but received: {dump_compact(value)}"
-        )
+        raise status.invalid_argument(f"Expected one of {','.join(choices)}{sep}but received: {dump_compact(value)}")
 
     return parse
 
 
-def codec_error(
-    codec: str, key: str | None, detail: str, *, code: str = "FAILED_PRECONDITION"
-) -> status.StatusError:
+def codec_error(codec: str, key: str | None, detail: str, *, code: str = "FAILED_PRECONDITION") -> status.StatusError:
     """A decode failure naming the codec and the chunk key (see :class:`ChunkDecodeError`)."""
     return ChunkDecodeError(code, detail, codec=codec, key=key)
 

@@ -65,9 +65,7 @@ class CodecChainSpec:
             try:
                 codecs.append(parse_codec(item))
             except status.StatusError as e:
-                raise status.StatusError(
-                    e.code, f"Error parsing value at position {i}: {e.message}"
-                ) from None
+                raise status.StatusError(e.code, f"Error parsing value at position {i}: {e.message}") from None
         aa: list[ArrayToArrayCodec] = []
         ab: ArrayToBytesCodec | None = None
         bb: list[BytesToBytesCodec] = []
@@ -150,9 +148,7 @@ class CodecPipeline:
         self._direct = raw if (raw is not None and not array_to_array) else None
 
     @classmethod
-    def from_json(
-        cls, codecs: Any, dtype: Any, shape: Sequence[int], *, strict: bool = False
-    ) -> CodecPipeline:
+    def from_json(cls, codecs: Any, dtype: Any, shape: Sequence[int], *, strict: bool = False) -> CodecPipeline:
         return CodecChainSpec.from_json(codecs).resolve(dtype, shape, strict=strict)
 
     @property
@@ -221,8 +217,7 @@ class CodecPipeline:
         """
         if out is not None and (out.shape != self.shape or out.dtype != self.dtype):
             raise status.invalid_argument(
-                f"Decode destination has shape {out.shape} and dtype {out.dtype}, "
-                f"expected {self.shape} {self.dtype}"
+                f"Decode destination has shape {out.shape} and dtype {out.dtype}, expected {self.shape} {self.dtype}"
             )
         data = bytes(data)
         bbs = self.bytes_to_bytes

@@ -98,9 +98,7 @@ class ShardingCodec(ArrayToBytesCodec):
             config["index_codecs"] = self.index.to_json(include_defaults)
         elif self.index_codecs is not None:
             config["index_codecs"] = self.index_codecs.to_json()
-        if self.index_location is not None and (
-            include_defaults or self.inner is None or self.index_location != "end"
-        ):
+        if self.index_location is not None and (include_defaults or self.inner is None or self.index_location != "end"):
             config["index_location"] = self.index_location
         return config
 
@@ -129,9 +127,7 @@ class ShardingCodec(ArrayToBytesCodec):
             raise status.StatusError(e.code, f"Error resolving index_codecs: {e.message}") from None
         index_nbytes = index.encoded_size()
         if index_nbytes is None:
-            raise status.invalid_argument(
-                "Invalid index_codecs specified: only fixed-size encodings are supported"
-            )
+            raise status.invalid_argument("Invalid index_codecs specified: only fixed-size encodings are supported")
         resolved = ShardingCodec(
             tuple(inner_shape),
             self.codecs,
@@ -176,9 +172,7 @@ class ShardingCodec(ArrayToBytesCodec):
             entries = index.decode(data, key)
         except status.StatusError as e:
             detail = getattr(e, "detail", e.message)
-            raise codec_error(
-                "sharding_indexed", key, f"Error decoding shard index: {detail}", code=e.code
-            ) from None
+            raise codec_error("sharding_indexed", key, f"Error decoding shard index: {detail}", code=e.code) from None
         self._validate(entries, key, shard_size)
         return ShardIndex(entries)
 
@@ -187,11 +181,7 @@ class ShardingCodec(ArrayToBytesCodec):
         off, n = flat[:, 0], flat[:, 1]
         missing = (off == MISSING) & (n == MISSING)
         lo = 0 if self.index_location != "start" else self.index_nbytes
-        hi = (
-            None
-            if shard_size is None
-            else (shard_size - (self.index_nbytes if self.index_location == "end" else 0))
-        )
+        hi = None if shard_size is None else (shard_size - (self.index_nbytes if self.index_location == "end" else 0))
         with np.errstate(over="ignore"):
             end = off + n
         bad = ~missing & ((off == MISSING) | (end < off) | (off < lo))
@@ -204,8 +194,7 @@ class ShardingCodec(ArrayToBytesCodec):
                 detail = f"Invalid shard index entry {i} with offset={o}, length={ln}"
             else:
                 detail = (
-                    f"Shard index entry {i} with byte range [{o}, {o + ln}) is invalid for shard of "
-                    f"size {shard_size}"
+                    f"Shard index entry {i} with byte range [{o}, {o + ln}) is invalid for shard of size {shard_size}"
                 )
             raise codec_error("sharding_indexed", key, detail, code="DATA_LOSS")
 

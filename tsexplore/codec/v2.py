@@ -76,9 +76,7 @@ class V2Blosc(V2Compressor):
         }
 
     def compressor(self, dtype: V2DType) -> _compress.Compressor:
-        return _compress.BloscCompressor(
-            self.cname, self.clevel, self.shuffle, self.blocksize, dtype.numpy.itemsize
-        )
+        return _compress.BloscCompressor(self.cname, self.clevel, self.shuffle, self.blocksize, dtype.numpy.itemsize)
 
 
 @dataclass(frozen=True)
@@ -213,8 +211,7 @@ class V2ChunkCodec:
         native = self.dtype.native
         if out is not None and (out.shape != self.shape or out.dtype != native):
             raise status.invalid_argument(
-                f"Decode destination has shape {out.shape} and dtype {out.dtype}, "
-                f"expected {self.shape} {native}"
+                f"Decode destination has shape {out.shape} and dtype {out.dtype}, expected {self.shape} {native}"
             )
         direct = (
             out is not None
