@@ -16,9 +16,12 @@ pytestmark = pytest.mark.ui
 
 
 def _transactions_wired() -> bool:
+    import tempfile
+
     import tsexplore as ts
 
-    s = ts.array(np.zeros(4, np.uint8))
+    spec = {"driver": "zarr3", "kvstore": {"driver": "file", "path": tempfile.mkdtemp() + "/"}}
+    s = ts.open(spec, create=True, dtype="uint8", shape=[4]).result()
     txn = ts.Transaction()
     try:
         s.with_transaction(txn)[0] = 1
@@ -59,12 +62,15 @@ def test_tour_explorer_user_flow(page: Any, lab: Lab) -> None:
     text.press("Enter")
     edit.locator(".tsx-slicer-domain .tsx-code").get_by_text(re.compile(r"\"y\": \[0, 128")).wait_for(timeout=10_000)
     # move the z slider with the keyboard: the expression is rewritten
-    handle = edit.locator(".tsx-slicer-slider .noUi-handle").first
-    handle.focus()
-    page.keyboard.press("ArrowRight")
-    end = time.monotonic() + 10
+    end = time.monotonic() + 15
+    next_press = 0.0
     while text.input_value() != "ts.d['z'][3]":
         assert time.monotonic() < end, text.input_value()
+        if time.monotonic() > next_press and text.input_value() == "ts.d['z'][2]":
+            # the slider is rebuilt after typing: focus the current handle (retry if it was replaced)
+            edit.locator(".tsx-slicer-slider .noUi-handle").first.focus()
+            page.keyboard.press("ArrowRight")
+            next_press = time.monotonic() + 3
         time.sleep(0.1)
     time.sleep(0.5)  # the kernel has applied the slider move before we stage
     page.screenshot(path=str(ARTIFACTS / "explorer-sliced.png"))
