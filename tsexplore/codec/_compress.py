@@ -40,10 +40,14 @@ class Compressor:
 
     def decode_into(self, data: bytes, out: np.ndarray[Any, Any], key: str | None) -> None:
         """Decode into ``out`` (flat uint8); the stream must hold exactly ``out.size`` bytes."""
-        raw = self.decode(data, key)
-        if len(raw) != out.size:
-            raise codec_error(self.name, key, _size_detail(out.size, len(raw)))
-        out[...] = np.frombuffer(raw, dtype=np.uint8)
+        copy_decoded(self.name, self.decode(data, key), out, key)
+
+
+def copy_decoded(name: str, raw: bytes, out: np.ndarray[Any, Any], key: str | None) -> None:
+    """Copy a decoded stream into flat uint8 ``out``, which it must fill exactly (else codec ``name`` fails)."""
+    if len(raw) != out.size:
+        raise codec_error(name, key, _size_detail(out.size, len(raw)))
+    out[...] = np.frombuffer(raw, dtype=np.uint8)
 
 
 def _size_detail(expected: int, actual: int) -> str:
@@ -177,5 +181,5 @@ def blosc_shuffle_code(name: str) -> int:
     return _SHUFFLE[name]
 
 
-__all__ += ["ChunkDecodeError", "blosc_shuffle_code", "bz2", "gzip", "size_detail", "zlib", "zstd"]
+__all__ += ["ChunkDecodeError", "blosc_shuffle_code", "bz2", "copy_decoded", "gzip", "size_detail", "zlib", "zstd"]
 size_detail = _size_detail

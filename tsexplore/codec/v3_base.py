@@ -88,7 +88,12 @@ class BytesToBytesCodec(V3Codec):
     fixed_overhead: ClassVar[int | None] = None  # bytes added independent of content, or None
 
     def resolve(self, state: ChainState) -> tuple[BytesToBytesCodec, ChainState]:
-        return self, ChainState(state.dtype, state.shape, None, state.strict)
+        return self._resolved(self, state)
+
+    @staticmethod
+    def _resolved(codec: BytesToBytesCodec, state: ChainState) -> tuple[BytesToBytesCodec, ChainState]:
+        """``codec`` with the state after it: same dtype and shape, bytes of unknown item size."""
+        return codec, ChainState(state.dtype, state.shape, None, state.strict)
 
     def encode(self, data: bytes) -> bytes:
         raise NotImplementedError
@@ -98,10 +103,6 @@ class BytesToBytesCodec(V3Codec):
 
     def decode_into(self, data: bytes, out: np.ndarray[Any, Any], key: str | None) -> None:
         """Decode into flat uint8 ``out``; the default decodes then copies."""
-        from ._compress import size_detail
-        from ._json import codec_error
+        from ._compress import copy_decoded
 
-        raw = self.decode(data, key)
-        if len(raw) != out.size:
-            raise codec_error(self.name, key, size_detail(out.size, len(raw)))
-        out[...] = np.frombuffer(raw, dtype=np.uint8)
+        copy_decoded(self.name, self.decode(data, key), out, key)

@@ -142,9 +142,26 @@ class BytesCodec(ArrayToBytesCodec):
         return out
 
 
+class _CompressorCodec(BytesToBytesCodec):
+    """A bytes codec that is one :class:`_compress.Compressor` (built from the resolved members)."""
+
+    @property
+    def _impl(self) -> _compress.Compressor:
+        raise NotImplementedError
+
+    def encode(self, data: bytes) -> bytes:
+        return self._impl.encode(np.frombuffer(data, dtype=np.uint8))
+
+    def decode(self, data: bytes, key: str | None) -> bytes:
+        return self._impl.decode(data, key)
+
+    def decode_into(self, data: bytes, out: np.ndarray[Any, Any], key: str | None) -> None:
+        self._impl.decode_into(data, out, key)
+
+
 @V3_CODECS.register("gzip")
 @dataclass(frozen=True)
-class GzipCodec(BytesToBytesCodec):
+class GzipCodec(_CompressorCodec):
     name: ClassVar[str] = "gzip"
     level: int | None = None
 
@@ -156,24 +173,16 @@ class GzipCodec(BytesToBytesCodec):
         return None if self.level is None else {"level": self.level}
 
     def resolve(self, state: ChainState) -> tuple[BytesToBytesCodec, ChainState]:
-        return GzipCodec(6 if self.level is None else self.level), ChainState(
-            state.dtype, state.shape, None, state.strict
-        )
+        return self._resolved(GzipCodec(6 if self.level is None else self.level), state)
 
     @property
     def _impl(self) -> _compress.Compressor:
         return _compress.gzip(6 if self.level is None else self.level)
 
-    def encode(self, data: bytes) -> bytes:
-        return self._impl.encode(np.frombuffer(data, dtype=np.uint8))
-
-    def decode(self, data: bytes, key: str | None) -> bytes:
-        return self._impl.decode(data, key)
-
 
 @V3_CODECS.register("zstd")
 @dataclass(frozen=True)
-class ZstdCodec(BytesToBytesCodec):
+class ZstdCodec(_CompressorCodec):
     name: ClassVar[str] = "zstd"
     level: int | None = None
     checksum: bool | None = None
@@ -196,21 +205,11 @@ class ZstdCodec(BytesToBytesCodec):
         return config or None
 
     def resolve(self, state: ChainState) -> tuple[BytesToBytesCodec, ChainState]:
-        resolved = ZstdCodec(3 if self.level is None else self.level, bool(self.checksum))
-        return resolved, ChainState(state.dtype, state.shape, None, state.strict)
+        return self._resolved(ZstdCodec(3 if self.level is None else self.level, bool(self.checksum)), state)
 
     @property
     def _impl(self) -> _compress.Compressor:
         return _compress.zstd(3 if self.level is None else self.level, bool(self.checksum))
-
-    def encode(self, data: bytes) -> bytes:
-        return self._impl.encode(np.frombuffer(data, dtype=np.uint8))
-
-    def decode(self, data: bytes, key: str | None) -> bytes:
-        return self._impl.decode(data, key)
-
-    def decode_into(self, data: bytes, out: np.ndarray[Any, Any], key: str | None) -> None:
-        self._impl.decode_into(data, out, key)
 
 
 _SHUFFLES = ("noshuffle", "shuffle", "bitshuffle")
@@ -218,7 +217,7 @@ _SHUFFLES = ("noshuffle", "shuffle", "bitshuffle")
 
 @V3_CODECS.register("blosc")
 @dataclass(frozen=True)
-class BloscCodec(BytesToBytesCodec):
+class BloscCodec(_CompressorCodec):
     """Blosc; ``typesize`` and ``shuffle`` default from the item size when it is known."""
 
     name: ClassVar[str] = "blosc"
@@ -263,7 +262,7 @@ class BloscCodec(BytesToBytesCodec):
             typesize=typesize,
             blocksize=self.blocksize or 0,
         )
-        return resolved, ChainState(state.dtype, state.shape, None, state.strict)
+        return self._resolved(resolved, state)
 
     @property
     def _impl(self) -> _compress.BloscCompressor:
@@ -274,15 +273,6 @@ class BloscCodec(BytesToBytesCodec):
             self.blocksize or 0,
             self.typesize or 1,
         )
-
-    def encode(self, data: bytes) -> bytes:
-        return self._impl.encode(np.frombuffer(data, dtype=np.uint8))
-
-    def decode(self, data: bytes, key: str | None) -> bytes:
-        return self._impl.decode(data, key)
-
-    def decode_into(self, data: bytes, out: np.ndarray[Any, Any], key: str | None) -> None:
-        self._impl.decode_into(data, out, key)
 
 
 @V3_CODECS.register("crc32c")
