@@ -17,6 +17,7 @@ from . import status
 __all__ = [
     "ObjectReader",
     "dump_compact",
+    "expect_array",
     "expect_bool",
     "expect_int",
     "expect_int_list",
@@ -24,6 +25,7 @@ __all__ = [
     "expect_object",
     "expect_string",
     "member_error",
+    "parse_elements",
 ]
 
 T = TypeVar("T")
@@ -76,16 +78,28 @@ def expect_number(value: Any) -> float:
     return float(value)
 
 
-def expect_int_list(value: Any, *, minimum: int | None = None) -> list[int]:
-    if not isinstance(value, (list, tuple)):
-        raise status.invalid_argument(f"Expected array, but received: {dump_compact(value)}")
+def parse_elements(values: Iterable[Any], parse: Callable[[Any], T]) -> list[T]:
+    """``parse`` each element; an element's error is prefixed with its position, as tensorstore does."""
     out = []
-    for i, v in enumerate(value):
+    for i, v in enumerate(values):
         try:
-            out.append(expect_int(v, minimum=minimum))
+            out.append(parse(v))
         except status.StatusError as e:
             raise status.StatusError(e.code, f"Error parsing value at position {i}: {e.message}") from None
     return out
+
+
+def expect_array(value: Any, parse: Callable[[Any], T]) -> list[T]:
+    """A JSON array, each element read by ``parse``."""
+    if not isinstance(value, list):
+        raise status.invalid_argument(f"Expected array, but received: {dump_compact(value)}")
+    return parse_elements(value, parse)
+
+
+def expect_int_list(value: Any, *, minimum: int | None = None) -> list[int]:
+    if not isinstance(value, (list, tuple)):
+        raise status.invalid_argument(f"Expected array, but received: {dump_compact(value)}")
+    return parse_elements(value, lambda v: expect_int(v, minimum=minimum))
 
 
 class ObjectReader:

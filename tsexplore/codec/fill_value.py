@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import status
-from ..jsonb import dump_compact
+from ..jsonb import dump_compact, parse_elements
 from .dtypes import V2DType
 
 __all__ = ["decode_v2_fill_value", "decode_v3_fill_value", "encode_v2_fill_value", "encode_v3_fill_value"]
@@ -137,12 +137,7 @@ def decode_v3_fill_value(value: Any, dtype: Any) -> np.ndarray[Any, Any]:
         return _decode_int(value, dt)
     if dt.kind == "c":
         value, part = _complex_pair(value, dt)
-        comps = []
-        for i, v in enumerate(value):
-            try:
-                comps.append(_decode_v3_float(v, part))
-            except status.StatusError as e:
-                raise status.invalid_argument(f"Error parsing value at position {i}: {e.message}") from None
+        comps = parse_elements(value, lambda v: _decode_v3_float(v, part))
         out = np.zeros((), dtype=dt)
         out.real, out.imag = comps
         return out

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import status
-from ..jsonb import ObjectReader, dump_compact, expect_string, member_error
+from ..jsonb import ObjectReader, dump_compact, expect_array, expect_string, member_error
 from ._compress import as_bytes_array, size_detail
 from ._json import codec_error, required_string
 from .registry import V3_CODECS
@@ -58,14 +58,7 @@ class CodecChainSpec:
 
     @classmethod
     def from_json(cls, value: Any) -> CodecChainSpec:
-        if not isinstance(value, list):
-            raise status.invalid_argument(f"Expected array, but received: {dump_compact(value)}")
-        codecs = []
-        for i, item in enumerate(value):
-            try:
-                codecs.append(parse_codec(item))
-            except status.StatusError as e:
-                raise status.StatusError(e.code, f"Error parsing value at position {i}: {e.message}") from None
+        codecs = expect_array(value, parse_codec)
         aa: list[ArrayToArrayCodec] = []
         ab: ArrayToBytesCodec | None = None
         bb: list[BytesToBytesCodec] = []

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import status
-from ..jsonb import ObjectReader, dump_compact
+from ..jsonb import ObjectReader, expect_array
 from ._json import bounded_int, codec_error, one_of
 from .pipeline import CodecChainSpec, CodecPipeline
 from .registry import V3_CODECS
@@ -296,13 +296,4 @@ def _inner_key(key: str | None, cell: tuple[int, ...]) -> str | None:
 
 
 def _int_list(value: Any) -> list[int]:
-    if not isinstance(value, list):
-        raise status.invalid_argument(f"Expected array, but received: {dump_compact(value)}")
-    parse = bounded_int(1, 2**63 - 1)
-    out = []
-    for i, v in enumerate(value):
-        try:
-            out.append(parse(v))
-        except status.StatusError as e:
-            raise status.invalid_argument(f"Error parsing value at position {i}: {e.message}") from None
-    return out
+    return expect_array(value, bounded_int(1, 2**63 - 1))

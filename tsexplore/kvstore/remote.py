@@ -547,15 +547,7 @@ def _check_header(header: str) -> str:
 
 
 def _header_list(value: Any) -> list[str]:
-    if not isinstance(value, list):
-        raise status.invalid_argument(f"Expected array, but received: {jsonb.dump_compact(value)}")
-    out = []
-    for i, v in enumerate(value):
-        try:
-            out.append(_check_header(v))
-        except status.StatusError as e:
-            raise status.invalid_argument(f"Error parsing value at position {i}: {e.message}") from None
-    return out
+    return jsonb.expect_array(value, _check_header)
 
 
 def _parse_http_url(url: str, scheme: str) -> dict[str, Any]:
