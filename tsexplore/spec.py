@@ -224,6 +224,10 @@ class Spec(Indexable):
         bad = [k for k in kwargs if k not in _UPDATE_KEYS]
         if bad:
             raise TypeError(_update_help(self, args, kwargs))
+        from .kvstore import KvStore
+
+        if isinstance(kwargs.get("kvstore"), KvStore):
+            raise TypeError("Invalid kvstore")  # tensorstore: only ts.open accepts an open KvStore here
         self._apply_options(kwargs)
 
     def _apply_options(self, kw: dict[str, Any]) -> None:
@@ -280,7 +284,8 @@ class Spec(Indexable):
         if self._driver.kvstore is not None:
             raise status.invalid_argument('"kvstore" is already specified')
         if isinstance(kv, KvStore):
-            kv = kv.spec()
+            # keep the open store's context so resources (e.g. the memory store's contents) are shared
+            kv = KvStore.Spec._make(kv.driver.spec.copy(), kv.path, None, bound=kv._ctx)
         self._driver = self._driver.copy()
         self._driver.kvstore = KvStore.Spec(kv)
 
