@@ -46,11 +46,11 @@ class Compressor:
 def copy_decoded(name: str, raw: bytes, out: np.ndarray[Any, Any], key: str | None) -> None:
     """Copy a decoded stream into flat uint8 ``out``, which it must fill exactly (else codec ``name`` fails)."""
     if len(raw) != out.size:
-        raise codec_error(name, key, _size_detail(out.size, len(raw)))
+        raise codec_error(name, key, size_detail(out.size, len(raw)))
     out[...] = np.frombuffer(raw, dtype=np.uint8)
 
 
-def _size_detail(expected: int, actual: int) -> str:
+def size_detail(expected: int, actual: int) -> str:
     """tensorstore's riegeli-style message for a decoded size that is off."""
     if actual < expected:
         return f"Not enough data: expected at least {expected} or {expected - actual} more; at byte {actual}"
@@ -170,7 +170,7 @@ class BloscCompressor(Compressor):
     def decode_into(self, data: bytes, out: np.ndarray[Any, Any], key: str | None) -> None:
         nbytes = self._check_header(data, key)
         if nbytes != out.size:
-            raise codec_error("blosc", key, _size_detail(out.size, nbytes))
+            raise codec_error("blosc", key, size_detail(out.size, nbytes))
         try:
             _blosc.decompress(data, out)
         except Exception:
@@ -182,4 +182,3 @@ def blosc_shuffle_code(name: str) -> int:
 
 
 __all__ += ["ChunkDecodeError", "blosc_shuffle_code", "bz2", "copy_decoded", "gzip", "size_detail", "zlib", "zstd"]
-size_detail = _size_detail

@@ -16,8 +16,8 @@ import numpy as np
 
 from .. import status
 from ..jsonb import ObjectReader, dump_compact, expect_array, expect_string, member_error
-from ._compress import as_bytes_array, size_detail
-from ._json import codec_error, required_string
+from ._compress import as_bytes_array, copy_decoded
+from ._json import required_string
 from .registry import V3_CODECS
 from .v3_base import ArrayToArrayCodec, ArrayToBytesCodec, BytesToBytesCodec, ChainState, V3Codec
 
@@ -223,9 +223,7 @@ class CodecPipeline:
             if bbs:
                 bbs[0].decode_into(data, raw, key)
             else:
-                if len(data) != raw.size:
-                    raise codec_error(self.array_to_bytes.name, key, size_detail(raw.size, len(data)))
-                raw[...] = np.frombuffer(data, dtype=np.uint8)
+                copy_decoded(self.array_to_bytes.name, data, raw, key)
             if not self._direct.isnative:
                 target[...] = target.view(self._direct).astype(self.dtype)
             if out is not None and target is not out:

@@ -16,7 +16,7 @@ import numpy as np
 from .. import status
 from ..jsonb import ObjectReader, dump_compact, expect_string, member_error
 from . import _compress
-from ._json import bounded_int, codec_error, one_of, one_of_unquoted, required_string
+from ._json import bounded_int, one_of, one_of_unquoted, required_string
 from .dtypes import V2DType
 from .registry import V2_COMPRESSORS
 
@@ -221,9 +221,7 @@ class V2ChunkCodec:
         target = out if (out is not None and direct) else np.empty(self.shape, dtype=native, order=self.order)
         raw_out = _compress.as_bytes_array(target)
         if self._compressor is None:
-            if len(data) != self.nbytes:
-                raise codec_error("null", key, _compress.size_detail(self.nbytes, len(data)))
-            raw_out[...] = np.frombuffer(data, dtype=np.uint8)
+            _compress.copy_decoded("null", data, raw_out, key)
         else:
             self._compressor.decode_into(data, raw_out, key)
         if _needs_swap(self.dtype.numpy):
