@@ -163,9 +163,7 @@ def _parse_ranged_int(value: Any, lo: int, hi: int) -> int:
     if not ok and isinstance(value, float) and value.is_integer() and lo <= value <= hi:
         value, ok = int(value), True
     if not ok or not lo <= value <= hi:
-        raise status.invalid_argument(
-            f"Expected integer in the range [{lo}, {hi}], but received: {_json_text(value)}"
-        )
+        raise status.invalid_argument(f"Expected integer in the range [{lo}, {hi}], but received: {_json_text(value)}")
     return int(value)
 
 
@@ -276,9 +274,7 @@ class ConcurrencyLimit:
     pool of that many threads, created on first use.
     """
 
-    def __init__(
-        self, kind: str, limit: Any, shared_limit: Callable[[], int], shared_pool: Callable[[], Any]
-    ) -> None:
+    def __init__(self, kind: str, limit: Any, shared_limit: Callable[[], int], shared_pool: Callable[[], Any]) -> None:
         self.kind = kind
         self.shared = limit == "shared"
         self._limit = None if self.shared else int(limit)
@@ -415,9 +411,7 @@ def _register_builtins() -> None:
     for name, members in simple.items():
         s_parse, s_unparse = _object_kind(members)
         register_resource(name, {}, dict, parse=s_parse, unparse=s_unparse)
-    register_resource(
-        "aws_credentials", {"type": "default"}, dict, parse=_parse_aws, unparse=lambda v, d: dict(v)
-    )
+    register_resource("aws_credentials", {"type": "default"}, dict, parse=_parse_aws, unparse=lambda v, d: dict(v))
 
 
 def _make_retry_policy(spec: Any) -> RetryPolicy:
@@ -541,8 +535,7 @@ def _parse_entry(ident: str, kind: ResourceKind, value: Any) -> Any:
             except status.StatusError as e:
                 detail = e.message
             raise status.invalid_argument(
-                f"Invalid spec or reference to {json.dumps(kind.name)} resource: "
-                f"{json.dumps(value)} ({detail})"
+                f"Invalid spec or reference to {json.dumps(kind.name)} resource: {json.dumps(value)} ({detail})"
             )
         return _Ref(value)
     return kind.parse(value)
@@ -566,7 +559,7 @@ class _ContextSpec:
             raise TypeError(
                 "__init__(): incompatible constructor arguments. "
                 "The following argument types are supported:\n"
-                "    1. tensorstore.Context.Spec(json: Any)\n" + _invoked_with(args, kwargs)
+                "    1. tensorstore.Context.Spec(json: Any)\n" + status.invoked_with(args, kwargs)
             )
         json = args[0] if args else kwargs["json"]
         _check_json_ints(json)
@@ -580,10 +573,7 @@ class _ContextSpec:
         self._entries = entries
 
     def to_json(self, include_defaults: bool = False) -> Any:
-        return {
-            ident: _entry_json(kind, entry, include_defaults)
-            for ident, (kind, entry) in self._entries.items()
-        }
+        return {ident: _entry_json(kind, entry, include_defaults) for ident, (kind, entry) in self._entries.items()}
 
     def __repr__(self) -> str:
         return pretty_json_repr("Context.Spec(", self.to_json())
@@ -680,29 +670,27 @@ class Context:
         self._lock = threading.RLock()
 
     @staticmethod
-    def _parse_args(
-        args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[_ContextSpec | None, Context | None]:
+    def _parse_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_ContextSpec | None, Context | None]:
         if not args and not kwargs:
             return None, None
         names = ("json", "parent")
         if len(args) > 2 or any(k not in names and k != "spec" for k in kwargs):
-            raise TypeError(_CTOR_HELP + _invoked_with(args, kwargs))
+            raise TypeError(_CTOR_HELP + status.invoked_with(args, kwargs))
         values: dict[str, Any] = {}
         for i, a in enumerate(args):
             values[names[i]] = a
         for k, v in kwargs.items():
             key = "json" if k == "spec" else k
             if key in values:
-                raise TypeError(_CTOR_HELP + _invoked_with(args, kwargs))
+                raise TypeError(_CTOR_HELP + status.invoked_with(args, kwargs))
             values[key] = v
         if "json" not in values:
-            raise TypeError(_CTOR_HELP + _invoked_with(args, kwargs))
+            raise TypeError(_CTOR_HELP + status.invoked_with(args, kwargs))
         if "spec" in kwargs and not isinstance(kwargs["spec"], _ContextSpec):
-            raise TypeError(_CTOR_HELP + _invoked_with(args, kwargs))
+            raise TypeError(_CTOR_HELP + status.invoked_with(args, kwargs))
         parent = values.get("parent")
         if parent is not None and not isinstance(parent, Context):
-            raise TypeError(_CTOR_HELP + _invoked_with(args, kwargs))
+            raise TypeError(_CTOR_HELP + status.invoked_with(args, kwargs))
         source = values["json"]
         spec = source if isinstance(source, _ContextSpec) else _ContextSpec(source)
         return spec, parent
@@ -835,14 +823,6 @@ def _restore_context(
     ctx._resources = dict(resources)
     ctx._lock = threading.RLock()
     return ctx
-
-
-def _invoked_with(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    text = ", ".join(repr(a) for a in args)
-    if kwargs:
-        kw = "kwargs: " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-        text = f"{text}; {kw}" if text else kw
-    return "\nInvoked with: " + text
 
 
 # Python's own error messages print ``__name__``; match tensorstore's type names there.

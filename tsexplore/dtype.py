@@ -60,9 +60,7 @@ DTYPE_NAMES: tuple[str, ...] = tuple(_TABLE)
 """Every data type name, in tensorstore's order."""
 
 # numpy dtype (native byte order) -> name, for the non-object types.
-_FROM_NUMPY: dict[np.dtype[Any], str] = {
-    d: name for name, (d, _) in _TABLE.items() if d.kind != "O" and d.itemsize > 0
-}
+_FROM_NUMPY: dict[np.dtype[Any], str] = {d: name for name, (d, _) in _TABLE.items() if d.kind != "O" and d.itemsize > 0}
 
 _CTOR_HELP = (
     "__init__(): incompatible constructor arguments. The following argument types are supported:\n"
@@ -82,10 +80,10 @@ class dtype:
         elif not args and kwargs.keys() == {"dtype"}:
             source = kwargs["dtype"]
         else:
-            raise TypeError(_CTOR_HELP + _invoked_with(args, kwargs))
+            raise TypeError(_CTOR_HELP + status.invoked_with(args, kwargs))
         name = _name_of(source)
         if name is None:
-            raise TypeError(_CTOR_HELP + _invoked_with(args, kwargs))
+            raise TypeError(_CTOR_HELP + status.invoked_with(args, kwargs))
         self._name = name
 
     @property
@@ -110,8 +108,7 @@ class dtype:
         if len(args) != 1 or kwargs:
             raise TypeError(
                 "__call__(): incompatible function arguments. The following argument types are supported:\n"
-                "    1. (self: tensorstore.dtype, arg: object) -> object\n"
-                + _invoked_with((self, *args), kwargs)
+                "    1. (self: tensorstore.dtype, arg: object) -> object\n" + status.invoked_with((self, *args), kwargs)
             )
         return self.type(args[0])
 
@@ -121,7 +118,7 @@ class dtype:
             raise TypeError(
                 "__eq__(): incompatible function arguments. The following argument types are supported:\n"
                 "    1. (self: tensorstore.dtype, other: tensorstore.DTypeLike) -> bool\n"
-                + _invoked_with((self, other), {})
+                + status.invoked_with((self, other), {})
             )
         return name == self._name
 
@@ -143,14 +140,6 @@ class dtype:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (dtype, (self._name,))
-
-
-def _invoked_with(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    text = ", ".join(repr(a) for a in args)
-    if kwargs:
-        kw = "kwargs: " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-        text = f"{text}; {kw}" if text else kw
-    return "\nInvoked with: " + text
 
 
 def _name_of(value: Any) -> str | None:

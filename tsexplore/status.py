@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 __all__ = [
     "StatusError",
@@ -21,6 +22,7 @@ __all__ = [
     "indexing_errors",
     "internal",
     "invalid_argument",
+    "invoked_with",
     "not_found",
     "out_of_range",
     "unavailable",
@@ -96,6 +98,15 @@ def unavailable(message: str) -> StatusError:
 
 def unimplemented(message: str) -> NotImplementedError:
     return NotImplementedError(message)
+
+
+def invoked_with(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """pybind11's ``\nInvoked with: 1, 2; kwargs: a=3`` ending of an incompatible-arguments TypeError."""
+    text = ", ".join(repr(a) for a in args)
+    if kwargs:
+        kw = "kwargs: " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        text = f"{text}; {kw}" if text else kw
+    return "\nInvoked with: " + text
 
 
 @contextlib.contextmanager

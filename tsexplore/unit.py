@@ -95,14 +95,6 @@ def _as_str(value: Any) -> str | None:
     return None
 
 
-def _invoked_with(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    text = ", ".join(repr(a) for a in args)
-    if kwargs:
-        kw = "kwargs: " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-        text = f"{text}; {kw}" if text else kw
-    return "\nInvoked with: " + text
-
-
 def _parse_json(value: Any) -> tuple[float, str]:
     if isinstance(value, str):
         return _parse_unit_string(value)
@@ -133,7 +125,7 @@ class Unit:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         parsed = self._from_args(args, kwargs)
         if parsed is None:
-            raise TypeError(_CTOR_HELP + _invoked_with(args, kwargs))
+            raise TypeError(_CTOR_HELP + status.invoked_with(args, kwargs))
         self._multiplier, self._base_unit = parsed
 
     @staticmethod

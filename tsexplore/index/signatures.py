@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..status import invoked_with
+
 __all__ = ["constructor_overloads", "incompatible_constructor"]
 
 _OVERLOADS = {
@@ -35,19 +37,10 @@ _OVERLOADS = {
 }
 
 
-def invoked_with(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """pybind11's ``Invoked with: 1, 2; kwargs: a=3`` suffix."""
-    text = ", ".join(repr(a) for a in args)
-    if kwargs:
-        text += ("; " if args else "") + "kwargs: " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return text
-
-
 def incompatible_constructor(cls: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError:
     return TypeError(
         "__init__(): incompatible constructor arguments. The following argument types are supported:\n"
         + _OVERLOADS[cls]
-        + "\nInvoked with: "
         + invoked_with(args, kwargs)
     )
 
