@@ -12,6 +12,7 @@ updates and a failing write leaves every other chunk intact.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import time
 from collections.abc import Callable, Sequence
@@ -122,11 +123,25 @@ class ChunkEngine:
             else:
                 await asyncio.wrap_future(pool.submit(jobs[0]))
             return
-        futs = [asyncio.wrap_future(pool.submit(j)) for j in jobs]
-        results = await asyncio.gather(*futs, return_exceptions=True)
-        for r in results:
-            if isinstance(r, BaseException):
-                raise r
+        # one runner per pool thread drains a shared queue: one future per thread, not per chunk
+        workers = min(len(jobs), int(getattr(pool, "_max_workers", 0) or len(jobs)))
+        queue = collections.deque(jobs)
+        errors: list[BaseException] = []
+
+        def runner() -> None:
+            while True:
+                try:
+                    job = queue.popleft()
+                except IndexError:
+                    return
+                try:
+                    job()
+                except BaseException as e:  # re-raised below, after every job ran
+                    errors.append(e)
+
+        await asyncio.gather(*(asyncio.wrap_future(pool.submit(runner)) for _ in range(workers)))
+        if errors:
+            raise errors[0]
 
     # ------------------------------------------------------------------------------------ reading
     async def read(self, transform: IndexTransform, array_shape: Sequence[int]) -> Array:
@@ -159,6 +174,51 @@ class ChunkEngine:
 
         await self._run_all([job(c) for c in copies])
         return out
+
+    async def read_chunkwise(
+        self,
+        transform: IndexTransform,
+        array_shape: Sequence[int],
+        consume: Callable[[tuple[slice, ...], Array], None],
+        accept: Callable[[list[tuple[slice, ...]]], bool] | None = None,
+    ) -> bool:
+        """Hand each touched chunk's values to ``consume`` instead of assembling the request.
+
+        ``consume(slot, values)`` runs in a pool thread per chunk: ``slot`` is the chunk's part of
+        the request (0-based slices of the input domain), ``values`` its (read-only) elements in
+        request axis order.  A reduction over the request (downsampling) then never holds more than
+        the chunks in flight.  ``False`` (nothing read) when the request needs the general plan,
+        goes through shards or a remote kvstore, or ``accept`` rejects the slots: use :meth:`read`.
+        """
+        fmt = self.fmt
+        if fmt.shard is not None or not self.kv.blocking:
+            return False
+        plan = make_plan(transform, fmt.chunk_shape, array_shape)
+        if not isinstance(plan, StridedPlan):
+            return False
+        copies = list(plan)
+        slots = [
+            tuple(
+                slice(0 if s.start is None else s.start, n if s.stop is None else s.stop)
+                for s, n in zip(c.request_index, plan.shape)
+            )
+            for c in copies
+        ]
+        if accept is not None and not accept(slots):
+            return False
+
+        def job(copy: ChunkCopy, slot: tuple[slice, ...]) -> Callable[[], None]:
+            def run() -> None:
+                arr = self._load(fmt.key(copy.cell), None)
+                if arr is None:
+                    consume(slot, np.broadcast_to(fmt.fill_value, tuple(s.stop - s.start for s in slot)))
+                else:
+                    consume(slot, plan.chunk_view(arr, copy))
+
+            return run
+
+        await self._run_all([job(c, s) for c, s in zip(copies, slots)])
+        return True
 
     async def _read_async(self, plan: Plan, copies: list[ChunkCopy], out: Array) -> None:
         fmt = self.fmt

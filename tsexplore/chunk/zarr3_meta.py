@@ -274,11 +274,24 @@ class Zarr3Format(ChunkFormat):
         sh = meta.codecs.sharding
         # sub-chunk reads only when the shard's cells are the array's cells (no transpose before)
         self._shard = _Shard(sh) if sh is not None and not meta.codecs.array_to_array else None
+        # plain ``bytes`` in native order: a chunk is its stored bytes, viewed without a copy
+        ab = meta.codecs.array_to_bytes
+        raw = ab.raw_layout()
+        self._view_raw = (
+            raw is not None
+            and raw.isnative
+            and raw == meta.dtype
+            and not meta.codecs.array_to_array
+            and not meta.codecs.bytes_to_bytes
+        )
+        self._nbytes = int(np.prod(meta.chunk_shape)) * meta.dtype.itemsize
 
     def key(self, cell: tuple[int, ...]) -> str:
         return self.meta.chunk_key_encoding.key(cell)
 
     def decode(self, data: bytes, key: str, out: Array | None = None) -> Array:
+        if out is None and self._view_raw and type(data) is bytes and len(data) == self._nbytes:
+            return np.frombuffer(data, self.dtype).reshape(self.chunk_shape)  # read-only view, no copy
         return self._pipe.decode(data, key, out, self.fill_value)
 
     def encode(self, chunk: Array) -> bytes:

@@ -225,7 +225,10 @@ class DownsampleDriver(Driver):
         def base_range(d: int, a: int, b: int) -> tuple[int, int]:
             return max(a * f[d], b_lo[d]), min(b * f[d], b_hi[d])
 
-        groups = self._row_groups(lo[0], hi[0], [base_range(d, lo[d], hi[d]) for d in range(rank)])
+        region = [base_range(d, lo[d], hi[d]) for d in range(rank)]
+        if await self._reduce_chunkwise(out, lo, region):
+            return out
+        groups = self._row_groups(lo[0], hi[0], region)
         pending: tuple[int, int, Any, list[int]] | None = None
         for g_lo, g_hi in groups:
             ranges = [base_range(0, g_lo, g_hi)] + [base_range(d, lo[d], hi[d]) for d in range(1, rank)]
@@ -237,6 +240,43 @@ class DownsampleDriver(Driver):
         if pending is not None:
             await self._reduce_into(out, lo, pending)
         return out
+
+    async def _reduce_chunkwise(self, out: Array, lo: Sequence[int], region: list[tuple[int, int]]) -> bool:
+        """Reduce the base region chunk by chunk as each is read (chunked bases whose chunks hold whole blocks).
+
+        Each chunk's piece is reduced in the pool thread that decoded it and written to its own
+        output blocks, so reading and reducing overlap on every core and no full-resolution group is
+        assembled.  ``False`` when the base is not a chunked array or a block would span two chunks.
+        """
+        from ..tensorstore import check_bounds
+
+        box = IndexTransform(input_inclusive_min=[r[0] for r in region], input_exclusive_max=[r[1] for r in region])
+        view = self.base_store[box]
+        chunkwise = getattr(view._driver, "read_chunkwise", None)
+        if chunkwise is None or view._transaction is not None or not view.readable:
+            return False
+        f = self.factors
+        origin = [r[0] for r in region]
+        ends = [r[1] for r in region]
+
+        def aligned(slots: list[tuple[slice, ...]]) -> bool:
+            for slot in slots:
+                for d, s in enumerate(slot):
+                    a, b = origin[d] + s.start, origin[d] + s.stop
+                    if (a % f[d] and a != origin[d]) or (b % f[d] and b != ends[d]):
+                        return False
+            return True
+
+        method = self.method
+
+        def consume(slot: tuple[slice, ...], values: Array) -> None:
+            at = [origin[d] + s.start for d, s in enumerate(slot)]
+            part = downsample_array(values, at, f, method)
+            dst = tuple(slice(a // fd - o, a // fd - o + n) for a, fd, o, n in zip(at, f, lo, part.shape))
+            out[dst] = part
+
+        check_bounds(view._driver, view._transform)
+        return bool(await chunkwise(view._transform, consume, aligned))
 
     async def _reduce_into(self, out: Array, lo: Sequence[int], pending: tuple[int, int, Any, list[int]]) -> None:
         g_lo, g_hi, fut, origin = pending

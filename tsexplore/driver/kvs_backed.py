@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import copy as _copy
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -315,6 +316,15 @@ class ChunkedDriver(Driver):
             return await self.engine.read(transform, self.shape)
         await self._join(transaction)
         return await self.engine.txn.read(transform, self.shape, transaction)
+
+    async def read_chunkwise(
+        self,
+        transform: IndexTransform,
+        consume: Callable[[tuple[slice, ...], Array], None],
+        accept: Callable[[list[tuple[slice, ...]]], bool] | None = None,
+    ) -> bool:
+        """Stream the chunks of a (non-transactional) read to ``consume`` (see ``ChunkEngine.read_chunkwise``)."""
+        return await self.engine.read_chunkwise(transform, self.shape, consume, accept)
 
     async def write(self, transform: IndexTransform, source: Array, *, transaction: Any = None) -> None:
         if transaction is None:
