@@ -144,7 +144,3 @@ def sorted_json(value: Any) -> Any:
     if isinstance(value, list):
         return [sorted_json(v) for v in value]
     return value
-
-
-def join_names(names: Iterable[str]) -> str:
-    return ", ".join(json.dumps(n) for n in names)

@@ -11,14 +11,11 @@ import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-
 from .. import status
 from .dim import Dim, dim_text, quote
 from .indexable import Indexable, WholeObjectOps
 from .interval import (
     INF,
-    MAX_RANK,
     fmt_box,
     fmt_interval,
     fmt_oi,
@@ -33,20 +30,6 @@ __all__ = ["DomainFields", "IndexDomain", "IndexTransform", "build_transform"]
 
 # (lo, hi, implicit_lower, implicit_upper, labels)
 DomainFields = tuple[tuple[int, ...], tuple[int, ...], tuple[bool, ...], tuple[bool, ...], tuple[str, ...]]
-
-
-def _ints(seq: Any, name: str) -> list[int]:
-    return [int(x.__index__()) for x in seq]
-
-
-def _bounds(seq: Any) -> list[int]:
-    out = []
-    for x in seq:
-        if isinstance(x, float) and x in (float("inf"), float("-inf")):
-            out.append(INF if x > 0 else -INF)
-        else:
-            out.append(int(x.__index__()))
-    return out
 
 
 def validate_labels(labels: Sequence[str]) -> None:
@@ -403,10 +386,6 @@ class IndexTransform(_DomainBase, Indexable):
         t._maps = maps
         return t
 
-    @classmethod
-    def _identity(cls, f: DomainFields) -> IndexTransform:
-        return cls._make(f, tuple(OutputIndexMap._single(i) for i in range(len(f[0]))))
-
     # -- properties -------------------------------------------------------------------------------------
     @property
     def input_rank(self) -> int:
@@ -599,14 +578,5 @@ def box_text(f: DomainFields) -> str:
     return fmt_box(f[0], f[1])
 
 
-def check_rank(rank: int, what: str = "rank") -> None:
-    if not 0 <= rank <= MAX_RANK:
-        raise status.invalid_argument(f"Rank {rank} is outside valid range [0, {MAX_RANK}]")
-
-
 def shape_of(f: DomainFields) -> tuple[int, ...]:
     return tuple(h - low for low, h in zip(f[0], f[1]))
-
-
-def as_int64(a: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
-    return np.asarray(a, dtype=np.int64)
