@@ -251,7 +251,7 @@ class Dim:
         if isinstance(other, Dim):
             return other.empty or (self._lo <= other._lo and other._hi <= self._hi)
         x = int(other)
-        return self._lo <= x < self._hi
+        return -INF < x < INF and self._lo <= x < self._hi  # +-inf are not indices (IsFiniteIndex)
 
     def _oi(self) -> tuple[int, int, bool, bool]:
         return (self._lo, self._hi, self._il, self._iu)
