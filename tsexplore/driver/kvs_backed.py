@@ -22,8 +22,10 @@ from ..chunk.cache import cache_for
 from ..chunk.engine import ChunkEngine
 from ..chunk.format import ChunkFormat
 from ..chunk.kvio import KvAccess
+from ..index.interval import INF
 from ..index.transform import IndexDomain, IndexTransform
 from ..kvstore.types import NO_VALUE
+from ..schema import merge_domains
 from .base import Driver, DriverSpec, OpenRequest, SpecOptions
 
 __all__ = ["ChunkedDriver", "ChunkedDriverSpec", "MetadataFormat", "default_chunk_shape", "schema_attr"]
@@ -100,6 +102,10 @@ class MetadataFormat(abc.ABC):
     def fill_value(self, meta: Any, fmt: ChunkFormat) -> Array | None:
         return fmt.fill_value
 
+    def implied_domain(self, constraints: dict[str, Any], options: dict[str, Any]) -> IndexDomain | None:
+        """The domain a spec's ``metadata`` member implies (``None`` when it does not say)."""
+        return None
+
     def check_constraints(self, value: Any) -> dict[str, Any]:
         """Parse a spec's ``metadata`` member (only the members given)."""
         return jsonb.expect_object(value)
@@ -128,7 +134,48 @@ class ChunkedDriverSpec(DriverSpec):
         for name in cls.extra_members:
             if reader.has(name):
                 self.options[name] = reader.get(name, lambda v: v)
+        self.spec_domain()  # a conflict between metadata and schema is a parse error, as in tensorstore
         return self
+
+    def spec_domain(self) -> IndexDomain | None:
+        """The effective domain: metadata shape merged with the schema domain, upper bounds implicit.
+
+        Stored arrays are resizable, so as in tensorstore every metadata dimension's upper bound is
+        implicit (``[0, 4*)``) and lower bounds are fixed at 0.
+        """
+        fmt = self.format
+        implied = fmt.implied_domain(self.metadata, self.options)
+        sdom = schema_attr(self.schema, "domain")
+        if implied is None and sdom is None:
+            return None
+        n_extra = 0 if implied is None else implied.rank - len(self.metadata.get("shape", ()))
+        if implied is None:
+            assert sdom is not None
+            n = sdom.rank
+            implied = IndexDomain._make(((0,) * n, (INF + 1,) * n, (False,) * n, (True,) * n, ("",) * n))
+            pair = (sdom, implied) if fmt.driver_name == "zarr3" else (implied, sdom)
+        else:
+            pair = (sdom, implied) if sdom is not None else (implied, implied)
+        try:
+            merged = merge_domains(*pair)
+        except status.StatusError as e:
+            if fmt.driver_name == "zarr3" or pair[0] is sdom:
+                raise status.failed_precondition(f"Mismatch between metadata and schema: {e.message}") from None
+            raise
+        lo, hi, _, _, labels = merged._f
+        n = len(lo)
+        upper = (True,) * (n - n_extra) + (False,) * n_extra
+        return IndexDomain._make((lo, hi, (False,) * n, upper, labels))
+
+    def effective_schema(self) -> Any:
+        dom = self.spec_domain()
+        if dom is None:
+            return self.schema
+        out = self.schema.copy()
+        out._domain = dom
+        if out._rank is None:
+            out._rank = dom.rank
+        return out
 
     @classmethod
     def make(cls, schema: Any, metadata: dict[str, Any], kvstore: Any, **options: Any) -> ChunkedDriverSpec:

@@ -15,12 +15,21 @@ from ..chunk.format import Array, ChunkFormat
 from ..chunk.zarr2_meta import Zarr2Format, Zarr2Metadata, parse_zarr2_metadata
 from ..codec import decode_v2_fill_value, normalize_v2_compressor, parse_v2_compressor, parse_v2_dtype, v2_dtype_json
 from ..codec_spec import register_codec
+from ..index.transform import IndexDomain
 from ..jsonb import dump_compact, expect_string
 from .kvs_backed import ChunkedDriverSpec, MetadataFormat, default_chunk_shape, schema_attr
 from .registry import register_driver
 from .zarr3 import _grid_shape, _np_dtype, _validate_schema
 
 __all__ = ["ZarrDriverSpec", "ZarrMetadataFormat"]
+
+
+class _DTypeOnly:
+    """Just enough metadata for :meth:`ZarrMetadataFormat.extra_dims`."""
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
 
 _DEFAULT_COMPRESSOR = {"blocksize": 0, "clevel": 5, "cname": "lz4", "id": "blosc", "shuffle": -1}
 
@@ -49,6 +58,20 @@ class ZarrMetadataFormat(MetadataFormat):
             if f.name == field:
                 return tuple(f.shape)
         return ()
+
+    def implied_domain(self, constraints: dict[str, Any], options: dict[str, Any]) -> IndexDomain | None:
+        shape = constraints.get("shape")
+        if not isinstance(shape, list) or "dtype" not in constraints:
+            return None  # the dtype decides the extra (field / array) dimensions
+        dtype = parse_v2_dtype(constraints["dtype"])
+        if dtype.has_fields and options.get("field") is None:
+            names = ",".join(f'"{f.name}"' for f in dtype.fields)
+            raise status.failed_precondition(f'Must specify a "field" that is one of: [{names}]')
+        extra = self.extra_dims(_DTypeOnly(dtype), options)  # type: ignore[arg-type]
+        full = tuple(int(x) for x in shape) + tuple(extra)
+        n, m = len(full), len(shape)
+        upper = (True,) * m + (False,) * (n - m)
+        return IndexDomain._make(((0,) * n, full, (False,) * n, upper, ("",) * n))
 
     def codec_json(self, meta: Zarr2Metadata) -> dict[str, Any]:
         comp = None if meta.compressor is None else meta.compressor.to_json()

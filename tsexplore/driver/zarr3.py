@@ -21,6 +21,7 @@ from ..chunk.zarr3_meta import (
 )
 from ..codec import CodecChainSpec, decode_v3_fill_value, encode_v3_fill_value
 from ..codec_spec import register_codec
+from ..index.transform import IndexDomain
 from ..jsonb import dump_compact, expect_object
 from .kvs_backed import ChunkedDriverSpec, MetadataFormat, default_chunk_shape, schema_attr
 from .registry import register_driver
@@ -81,6 +82,15 @@ class Zarr3MetadataFormat(MetadataFormat):
 
     def chunk_format(self, meta: Zarr3Metadata, options: dict[str, Any]) -> ChunkFormat:
         return Zarr3Format(meta)
+
+    def implied_domain(self, constraints: dict[str, Any], options: dict[str, Any]) -> IndexDomain | None:
+        shape = constraints.get("shape")
+        if not isinstance(shape, list):
+            return None
+        n = len(shape)
+        names = constraints.get("dimension_names")
+        labels = tuple(x or "" for x in names) if isinstance(names, list) and len(names) == n else ("",) * n
+        return IndexDomain._make(((0,) * n, tuple(int(x) for x in shape), (False,) * n, (True,) * n, labels))
 
     def check_constraints(self, value: Any) -> dict[str, Any]:
         obj = expect_object(value)
