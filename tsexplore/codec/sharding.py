@@ -8,7 +8,7 @@ their index entry is ``(2**64-1, 2**64-1)``.
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -287,8 +287,8 @@ class ShardingCodec(ArrayToBytesCodec):
 
 
 def _cells(grid: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
-    for flat in range(math.prod(grid)):
-        yield tuple(int(i) for i in np.unravel_index(flat, grid))
+    """Every inner-chunk cell of ``grid`` in C order."""
+    return itertools.product(*(range(n) for n in grid))
 
 
 def _inner_key(key: str | None, cell: tuple[int, ...]) -> str | None:
