@@ -281,7 +281,10 @@ def _run_callback(cb: Callable[[Future[Any]], object], fut: Future[Any]) -> None
     # User callbacks must never run on the I/O loop: one that blocks on another future would
     # stall every request in flight.  Hand them to the callback pool instead.
     if on_io_loop():
-        _callback_pool().submit(_call_logged, cb, fut)
+        try:
+            _callback_pool().submit(_call_logged, cb, fut)
+        except RuntimeError:  # the interpreter is shutting down and the pool is gone: run it here
+            _call_logged(cb, fut)
     else:
         _call_logged(cb, fut)
 
