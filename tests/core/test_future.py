@@ -260,3 +260,24 @@ def test_then_and_chaining() -> None:
     fail: Future[int] = Future(5).then(lambda v: 1 // 0)
     with pytest.raises(ZeroDivisionError):
         fail.result()
+
+
+def test_future_completing_during_interpreter_exit_is_quiet(tmp_path: Any) -> None:
+    """A future whose done-callback fires while the interpreter exits must not print a traceback."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "exit.py"
+    script.write_text(
+        "import asyncio, time\n"
+        "import tsexplore.future as f\n"
+        "async def slow():\n"
+        "    await asyncio.sleep(0.3)\n"
+        "    return 1\n"
+        "fut = f.spawn(slow())\n"
+        "fut.add_done_callback(lambda x: None)\n"
+        "f.cpu_pool().submit(time.sleep, 0.6)\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "Traceback" not in proc.stderr, proc.stderr
