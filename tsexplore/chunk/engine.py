@@ -15,7 +15,7 @@ import asyncio
 import collections
 import concurrent.futures
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -61,10 +61,17 @@ class ChunkEngine:
         self.txn = TxnChunkIO(self)
 
     # ------------------------------------------------------------------------------------ helpers
+    def cache_key(self, key: str) -> tuple[Hashable, bytes]:
+        """Cache key of chunk ``key``: the kvstore, the format's decoded form (a field), the full key."""
+        return ((self.kv.identity, self.fmt.cache_tag), self.kv.full_key(key))
+
     def _decode_error(self, key: str, e: status.StatusError) -> status.StatusError:
+        """tensorstore's text (which names the key), then the codec that failed as a ``[codec='...']`` payload."""
         detail = getattr(e, "detail", e.message)
+        codec = getattr(e, "codec", "")
         msg = f"Error reading {self.kv.describe(key)}: {detail}"
-        return ChunkDecodeError(e.code, msg, codec=getattr(e, "codec", ""), key=key, detail=msg)
+        full = f"{msg} [codec='{codec}']" if codec else msg
+        return ChunkDecodeError(e.code, full, codec=codec, key=key, detail=msg)
 
     def _decode(self, data: bytes, key: str, out: Array | None) -> Array:
         try:
@@ -89,7 +96,7 @@ class ChunkEngine:
             if res.state != "value":
                 return None
             return self._decode(res.value, key, out)
-        ck = (self.kv.identity, self.kv.full_key(key))
+        ck = self.cache_key(key)
         entry = cache.get(ck)
         options = ReadOptions()
         if entry is not None:
@@ -211,9 +218,8 @@ class ChunkEngine:
             def run() -> None:
                 arr = self._load(fmt.key(copy.cell), None)
                 if arr is None:
-                    consume(slot, np.broadcast_to(fmt.fill_value, tuple(s.stop - s.start for s in slot)))
-                else:
-                    consume(slot, plan.chunk_view(arr, copy))
+                    arr = np.broadcast_to(fmt.fill_value, fmt.chunk_shape)
+                consume(slot, plan.chunk_view(arr, copy))
 
             return run
 
@@ -270,6 +276,7 @@ class ChunkEngine:
                         ChunkDecodeError(
                             "FAILED_PRECONDITION",
                             f"Existing shard has size less than the index size of {length} bytes",
+                            codec="sharding_indexed",
                         ),
                     ) from None
                 if res.state != "value":
@@ -334,13 +341,15 @@ class ChunkEngine:
         fmt = self.fmt
         key = fmt.key(copy.cell)
         while True:
-            if copy.full:
+            old: bytes | None = None
+            if copy.full and not fmt.write_reads_old:
                 chunk = np.full(fmt.chunk_shape, fmt.fill_value, dtype=fmt.dtype)
                 cond = b""
             else:
                 res: ReadResult = self.kv.read_blocking(key)
                 if res.state == "value":
-                    chunk = self._decode(res.value, key, None)
+                    old = res.value
+                    chunk = self._decode(old, key, None)
                     if not chunk.flags.writeable:
                         chunk = chunk.copy()
                     cond = res.stamp.generation
@@ -348,13 +357,14 @@ class ChunkEngine:
                     chunk = np.full(fmt.chunk_shape, fmt.fill_value, dtype=fmt.dtype)
                     cond = NO_VALUE
             plan.write_from(chunk, src, copy)
-            value = None if (not fmt.store_fill_chunks and fmt.is_fill(chunk)) else fmt.encode(chunk)
+            value = fmt.encode_chunk(chunk, old)
             stamp = self.kv.write_blocking(key, value, cond)
             if stamp.generation != b"" or cond == b"":
                 break
         if self.cache is not None:
-            ck = (self.kv.identity, self.kv.full_key(key))
-            self.cache.put(ck, CacheEntry(stamp.generation, None if value is None else chunk, stamp.time))
+            self.cache.put(
+                self.cache_key(key), CacheEntry(stamp.generation, None if value is None else chunk, stamp.time)
+            )
 
     # ------------------------------------------------------------------------------------ resize
     async def delete_outside(self, old_shape: Sequence[int], new_shape: Sequence[int]) -> None:
@@ -373,7 +383,7 @@ class ChunkEngine:
             def run() -> None:
                 self.kv.write_blocking(key, None)
                 if self.cache is not None:
-                    self.cache.discard((self.kv.identity, self.kv.full_key(key)))
+                    self.cache.discard(self.cache_key(key))
 
             return run
 

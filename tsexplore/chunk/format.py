@@ -60,6 +60,21 @@ class ChunkFormat(abc.ABC):
     def encode(self, chunk: Array) -> bytes:
         """Encode one chunk of shape ``chunk_shape``."""
 
+    #: whether a write must read the stored chunk even when it covers every element (the stored
+    #: chunk holds more than the decoded one: one field of a structured record)
+    write_reads_old: bool = False
+    #: distinguishes decoded forms of one stored chunk in a shared cache (a field name)
+    cache_tag: Any = None
+
+    def encode_chunk(self, chunk: Array, old: bytes | None) -> bytes | None:
+        """The bytes to store for ``chunk`` (``old``: the stored bytes it replaces), ``None`` to delete.
+
+        A chunk equal to the fill value is deleted unless ``store_fill_chunks``.
+        """
+        if not self.store_fill_chunks and self.is_fill(chunk):
+            return None
+        return self.encode(chunk)
+
     @property
     def shard(self) -> ShardAccess | None:
         """Sub-chunk access when stored chunks can be read in pieces (zarr3 sharding)."""

@@ -145,7 +145,11 @@ class StridedPlan:
         np.copyto(out[_ix(copy.request_index)], self.chunk_view(chunk, copy), casting="unsafe")
 
     def fill_into(self, out: Array, value: Array, copy: ChunkCopy) -> None:
-        out[_ix(copy.request_index)] = value
+        """The chunk's slot at the fill value (0-d, or per element of trailing field dimensions)."""
+        if value.ndim:
+            self.read_into(out, np.broadcast_to(value, self.chunk_shape), copy)
+        else:
+            out[_ix(copy.request_index)] = value
 
     def prepare_source(self, source: Array) -> Array:
         return source
@@ -250,6 +254,9 @@ class GeneralPlan:
         return np.ascontiguousarray(np.broadcast_to(source, self.shape)).reshape(-1)
 
     def fill_into(self, out: Array, value: Array, copy: ChunkCopy) -> None:
+        if value.ndim:
+            self.read_into(out, np.broadcast_to(value, self.chunk_shape), copy)
+            return
         _, pos, _ = self._groups[copy.request_index[0].start]
         out.reshape(-1)[pos] = value
 

@@ -89,9 +89,7 @@ class TxnChunkIO:
                 chunk[...] = m.values
             else:
                 np.copyto(chunk, m.values, where=m.mask)
-        if not fmt.store_fill_chunks and fmt.is_fill(chunk):
-            return None
-        return fmt.encode(chunk)
+        return fmt.encode_chunk(chunk, old)
 
     def _apply_one(self, m: ChunkPatch) -> Callable[[bytes | None], bytes | None]:
         return lambda old: self._apply_patches([m], old)
@@ -167,4 +165,4 @@ class TxnChunkIO:
             if cache is not None:
                 node = txn.node(kv.driver, full)
                 if not node.on_commit:
-                    node.on_commit.append(functools.partial(cache.discard, (kv.identity, full)))
+                    node.on_commit.append(functools.partial(cache.discard, engine.cache_key(fmt.key(copy.cell))))

@@ -104,6 +104,8 @@ class Zarr2Format(ChunkFormat):
                 names = ",".join(f'"{f.name}"' for f in meta.dtype.fields)
                 raise status.failed_precondition(f'Requested field "{field}" is not one of: [{names}]')
             f = match[0]
+            self.write_reads_old = True
+            self.cache_tag = field
             self.dtype = np.dtype(f.dtype).newbyteorder("=") if f.dtype.byteorder in "<>" else np.dtype(f.dtype)
             self.chunk_shape = tuple(meta.chunks) + tuple(f.shape)
         else:
@@ -115,7 +117,9 @@ class Zarr2Format(ChunkFormat):
             self.fill_value = np.zeros((), dtype=self.dtype)
             self.store_fill_chunks = True  # no fill value: every written chunk is stored
         elif field is not None:
-            self.fill_value = np.asarray(meta.fill_value[field]).astype(self.dtype).reshape(-1)[0:1].reshape(())
+            fv = np.asarray(meta.fill_value[field]).astype(self.dtype)
+            # per element of the field's own dimensions (trailing), so it broadcasts over a chunk
+            self.fill_value = fv.reshape(f.shape) if f.shape else fv.reshape(-1)[0:1].reshape(())
         else:
             fv = np.asarray(meta.fill_value, dtype=self.dtype)
             self.fill_value = fv.reshape(-1)[0:1].reshape(()) if fv.ndim else fv
@@ -132,5 +136,33 @@ class Zarr2Format(ChunkFormat):
 
     def encode(self, chunk: Array) -> bytes:
         if self.field is not None:
-            raise status.unimplemented("tsexplore: writing one field of a structured zarr dtype")
+            return self._encode_record(chunk, None)
         return self.codec.encode(chunk)
+
+    def _fill_record(self) -> Array:
+        """A whole chunk of records at the record fill value (zeros when there is none)."""
+        native = self.meta.dtype.native
+        full = np.zeros(self.codec.shape, dtype=native)
+        if self.meta.fill_value is not None:
+            full[...] = np.asarray(self.meta.fill_value).astype(native)
+        return full
+
+    def _record(self, old: bytes | None) -> Array:
+        full = self._fill_record() if old is None else self.codec.decode(old, "")
+        return full if full.flags.writeable else full.copy()
+
+    def _encode_record(self, chunk: Array, old: bytes | None) -> bytes:
+        full = self._record(old)
+        full[self.field] = chunk
+        return self.codec.encode(full)
+
+    def encode_chunk(self, chunk: Array, old: bytes | None) -> bytes | None:
+        """One field: read-modify-write of the stored records; deleted when every record is the fill."""
+        if self.field is None:
+            return super().encode_chunk(chunk, old)
+        full = self._record(old)
+        full[self.field] = chunk
+        fill = self.meta.fill_value
+        if not self.store_fill_chunks and fill is not None and full.tobytes() == self._fill_record().tobytes():
+            return None
+        return self.codec.encode(full)

@@ -69,7 +69,7 @@ class MetadataFormat(abc.ABC):
         """New metadata from a spec's ``metadata`` member and schema constraints."""
 
     @abc.abstractmethod
-    def validate(self, meta: Any, constraints: dict[str, Any], schema: Any) -> None:
+    def validate(self, meta: Any, constraints: dict[str, Any], schema: Any, options: dict[str, Any]) -> None:
         """Check stored metadata against the spec (FAILED_PRECONDITION naming the field)."""
 
     @abc.abstractmethod
@@ -233,7 +233,7 @@ class ChunkedDriverSpec(DriverSpec):
             value = await _read_metadata(access, key, txn)
             if value is not None:
                 meta = _parse_stored(fmt, value, access.describe(key))
-                fmt.validate(meta, self.metadata, schema)
+                fmt.validate(meta, self.metadata, schema, self.options)
             elif not request.create:
                 raise status.not_found(f"Metadata at {access.describe(key)} does not exist")
         if meta is None:
@@ -254,7 +254,7 @@ class ChunkedDriverSpec(DriverSpec):
                 if request.open:  # created concurrently: open what is there
                     value = await _read_metadata(access, key, txn)
                     meta = _parse_stored(fmt, value or b"", access.describe(key))
-                    fmt.validate(meta, self.metadata, schema)
+                    fmt.validate(meta, self.metadata, schema, self.options)
                 else:
                     raise status.already_exists(f"Error writing {access.describe(key)}")
         return ChunkedDriver(type(self), fmt, meta, kv, access, request, self)

@@ -129,7 +129,7 @@ class ZarrMetadataFormat(MetadataFormat):
         )
         return parse_zarr2_metadata(meta.to_json())
 
-    def validate(self, meta: Zarr2Metadata, c: dict[str, Any], schema: Any) -> None:
+    def validate(self, meta: Zarr2Metadata, c: dict[str, Any], schema: Any, options: dict[str, Any]) -> None:
         stored = meta.to_json()
         for name in ("dtype", "shape", "chunks", "order", "dimension_separator", "compressor", "fill_value"):
             if name not in c:
@@ -148,7 +148,7 @@ class ZarrMetadataFormat(MetadataFormat):
         if any(u is not None for u in (schema_attr(schema, "dimension_units") or ())):
             raise status.invalid_argument("Dimension units not supported by zarr driver")
         fill = None if meta.fill_value is None else np.asarray(meta.fill_value)
-        _validate_schema(self, meta, schema, "dtype", fill)
+        _validate_schema(self, meta, schema, "dtype", fill, options=options)
 
 
 def _normalize_codec(value: dict[str, Any]) -> dict[str, Any]:

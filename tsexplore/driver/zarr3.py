@@ -170,7 +170,7 @@ class Zarr3MetadataFormat(MetadataFormat):
         return parse_zarr3_metadata(json.loads(json.dumps(meta.to_json())))
 
     # -- validate ------------------------------------------------------------------------------------
-    def validate(self, meta: Zarr3Metadata, c: dict[str, Any], schema: Any) -> None:
+    def validate(self, meta: Zarr3Metadata, c: dict[str, Any], schema: Any, options: dict[str, Any]) -> None:
         stored = meta.to_json()
         if "data_type" in c and c["data_type"] != stored["data_type"]:
             raise status.failed_precondition(
@@ -202,7 +202,7 @@ class Zarr3MetadataFormat(MetadataFormat):
                 raise status.failed_precondition(
                     f'Expected "codecs" of {dump_compact(want_codecs)} but received: {dump_compact(stored["codecs"])}'
                 )
-        _validate_schema(self, meta, schema, "data_type", meta.fill_value)
+        _validate_schema(self, meta, schema, "data_type", meta.fill_value, options=options)
 
 
 def _grid_shape(layout: Any, grid: str, rank: int) -> tuple[int, ...] | None:
@@ -217,7 +217,9 @@ def _grid_shape(layout: Any, grid: str, rank: int) -> tuple[int, ...] | None:
     return tuple(int(s) for s in shape)
 
 
-def _validate_schema(fmt: MetadataFormat, meta: Any, schema: Any, dt_name: str, fill: Any) -> None:
+def _validate_schema(
+    fmt: MetadataFormat, meta: Any, schema: Any, dt_name: str, fill: Any, *, options: dict[str, Any]
+) -> None:
     """Stored metadata against schema constraints (dtype, rank, domain, chunk shape, fill value)."""
     shape = fmt.shape(meta)
     rank = schema_attr(schema, "rank")
@@ -228,7 +230,7 @@ def _validate_schema(fmt: MetadataFormat, meta: Any, schema: Any, dt_name: str, 
             )
         raise status.failed_precondition(f"Rank is {len(shape)}, but schema specifies rank of {rank}")
     sdt = schema_attr(schema, "dtype")
-    cf = fmt.chunk_format(meta, {})
+    cf = fmt.chunk_format(meta, options)
     if sdt is not None and _np_dtype(sdt) != cf.dtype:
         from ..dtype import dtype as ts_dtype
 
