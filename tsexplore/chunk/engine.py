@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import itertools
 import time
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
@@ -64,6 +65,19 @@ class ChunkEngine:
     def cache_key(self, key: str) -> tuple[Hashable, bytes]:
         """Cache key of chunk ``key``: the kvstore, the format's decoded form (a field), the full key."""
         return ((self.kv.identity, self.fmt.cache_tag), self.kv.full_key(key))
+
+    def inner_cache_key(self, key: str, inner: tuple[int, ...]) -> tuple[Hashable, bytes]:
+        """Cache key of one sub-chunk (grid cell ``inner`` within the shard) of shard ``key``."""
+        return ((self.kv.identity, self.fmt.cache_tag, inner), self.kv.full_key(key))
+
+    def _discard_inner(self, key: str) -> None:
+        """Forget the cached sub-chunks of shard ``key`` (it was rewritten or deleted here)."""
+        shard = self.fmt.shard
+        if self.cache is None or shard is None:
+            return
+        ratio = [c // r for c, r in zip(self.fmt.chunk_shape, shard.inner_shape)]
+        for inner in itertools.product(*(range(n) for n in ratio)):
+            self.cache.discard(self.inner_cache_key(key, inner))
 
     def _decode_error(self, key: str, e: status.StatusError) -> status.StatusError:
         """tensorstore's text (which names the key), then the codec that failed as a ``[codec='...']`` payload."""
@@ -262,9 +276,35 @@ class ChunkEngine:
             groups.setdefault(scell, []).append(copy)
         off, length = shard.index_byte_range()
 
+        cache = self.cache
+
         def job(scell: tuple[int, ...], items: list[ChunkCopy]) -> Callable[[], None]:
+            def inner_of(c: ChunkCopy) -> tuple[int, ...]:
+                return tuple(x - s * r for x, s, r in zip(c.cell, scell, ratio))
+
+            def use(c: ChunkCopy, arr: Array | None) -> None:
+                if arr is None:
+                    plan.fill_into(out, fmt.fill_value, c)
+                else:
+                    plan.read_into(out, arr, c)
+
+            def remember(key: str, c: ChunkCopy, gen: bytes, arr: Array | None, when: float) -> None:
+                if cache is not None:
+                    cache.put(self.inner_cache_key(key, inner_of(c)), CacheEntry(gen, arr, when))
+
             def run() -> None:
                 key = fmt.key(scell)
+                cached: dict[int, CacheEntry] = {}
+                if cache is not None:
+                    for k, c in enumerate(items):
+                        e = cache.get(self.inner_cache_key(key, inner_of(c)))
+                        if e is not None:
+                            cached[k] = e
+                    bound = staleness_bound(self.recheck_cached_data, self.open_time)
+                    if len(cached) == len(items) and all(e.time >= bound for e in cached.values()):
+                        for k, c in enumerate(items):
+                            use(c, cached[k].array)
+                        return
                 rng = (off, None) if off < 0 else (off, off + length)
                 try:
                     res = self.kv.read_blocking(key, ReadOptions(byte_range=rng))
@@ -279,20 +319,26 @@ class ChunkEngine:
                             codec="sharding_indexed",
                         ),
                     ) from None
+                gen, when = res.stamp.generation, res.stamp.time
                 if res.state != "value":
                     for c in items:
                         plan.fill_into(out, fmt.fill_value, c)
+                        remember(key, c, gen, None, when)
                     return
                 try:
                     index = shard.decode_index(res.value, key)
                 except status.StatusError as e:
                     raise self._decode_error(key, e) from None
                 wanted: list[tuple[int, int, ChunkCopy]] = []
-                for c in items:
-                    inner = tuple(x - s * r for x, s, r in zip(c.cell, scell, ratio))
-                    br = index.byte_range(inner)
+                for k, c in enumerate(items):
+                    hit = cached.get(k)
+                    if hit is not None and hit.generation == gen:  # revalidated by the index read
+                        use(c, hit.array)
+                        continue
+                    br = index.byte_range(inner_of(c))
                     if br is None:
                         plan.fill_into(out, fmt.fill_value, c)
+                        remember(key, c, gen, None, when)
                     else:
                         wanted.append((br[0], br[1], c))
                 wanted.sort(key=lambda w: w[0])
@@ -304,7 +350,7 @@ class ChunkEngine:
                         hi = max(hi, wanted[j][0] + wanted[j][1])
                         j += 1
                     got = self.kv.read_blocking(key, ReadOptions(byte_range=(lo, hi)))
-                    if got.state != "value" or len(got.value) != hi - lo:
+                    if got.state != "value" or len(got.value) != hi - lo or got.stamp.generation != gen:
                         raise status.StatusError(
                             "FAILED_PRECONDITION",
                             f"Error reading {self.kv.describe(key)}: shard changed while reading",
@@ -316,6 +362,7 @@ class ChunkEngine:
                         except status.StatusError as e:
                             raise self._decode_error(key, e) from None
                         plan.read_into(out, arr, c)
+                        remember(key, c, gen, arr, when)
                     i = j
 
             return run
@@ -365,6 +412,7 @@ class ChunkEngine:
             self.cache.put(
                 self.cache_key(key), CacheEntry(stamp.generation, None if value is None else chunk, stamp.time)
             )
+            self._discard_inner(key)
 
     # ------------------------------------------------------------------------------------ resize
     async def delete_outside(self, old_shape: Sequence[int], new_shape: Sequence[int]) -> None:
@@ -384,6 +432,7 @@ class ChunkEngine:
                 self.kv.write_blocking(key, None)
                 if self.cache is not None:
                     self.cache.discard(self.cache_key(key))
+                    self._discard_inner(key)
 
             return run
 

@@ -166,3 +166,4 @@ class TxnChunkIO:
                 node = txn.node(kv.driver, full)
                 if not node.on_commit:
                     node.on_commit.append(functools.partial(cache.discard, engine.cache_key(fmt.key(copy.cell))))
+                    node.on_commit.append(functools.partial(engine._discard_inner, fmt.key(copy.cell)))
