@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -21,7 +22,15 @@ import numpy as np
 from .. import status
 from ..jsonb import dump_compact
 
-__all__ = ["CacheEntry", "ChunkCache", "cache_for", "staleness_bound"]
+__all__ = [
+    "CacheEntry",
+    "ChunkCache",
+    "MetadataCache",
+    "MetadataEntry",
+    "cache_for",
+    "metadata_cache_for",
+    "staleness_bound",
+]
 
 
 @dataclass(frozen=True)
@@ -106,3 +115,45 @@ def staleness_bound(policy: Any, open_time: float) -> float:
     if isinstance(policy, (int, float)) and not isinstance(policy, bool):
         return float(policy)
     raise status.invalid_argument(f"Invalid staleness bound: {dump_compact(policy)}")
+
+
+class MetadataEntry:
+    """Validated metadata of one array and when it was read (or written) here."""
+
+    __slots__ = ("__weakref__", "meta", "time")
+
+    def __init__(self, meta: Any, when: float) -> None:
+        self.meta = meta
+        self.time = when
+
+
+class MetadataCache:
+    """Metadata by ``(kvstore identity, full metadata key)``, shared through a ``cache_pool``.
+
+    As in tensorstore, with ``total_bytes_limit`` 0 an entry lives only while an open array holds
+    it (the arrays keep their :class:`MetadataEntry`); with a positive limit entries stay.
+    """
+
+    def __init__(self, keep: bool) -> None:
+        self._lock = threading.Lock()
+        self._entries: Any = {} if keep else weakref.WeakValueDictionary()
+
+    def get(self, key: tuple[Hashable, bytes]) -> MetadataEntry | None:
+        with self._lock:
+            return self._entries.get(key)  # type: ignore[no-any-return]
+
+    def put(self, key: tuple[Hashable, bytes], entry: MetadataEntry) -> MetadataEntry:
+        with self._lock:
+            self._entries[key] = entry
+        return entry
+
+
+def metadata_cache_for(pool: Any) -> MetadataCache:
+    """The metadata cache of a ``CachePool`` resource (created on first use)."""
+    state: dict[str, Any] = pool.state
+    cache = state.get("metadata_cache")
+    if cache is None:
+        keep = int(getattr(pool, "total_bytes_limit", 0) or 0) > 0
+        with _create_lock:
+            cache = state.setdefault("metadata_cache", MetadataCache(keep))
+    return cache  # type: ignore[no-any-return]

@@ -12,13 +12,14 @@ from __future__ import annotations
 import abc
 import copy as _copy
 import json
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import jsonb, status
-from ..chunk.cache import cache_for
+from ..chunk.cache import MetadataCache, MetadataEntry, cache_for, metadata_cache_for, staleness_bound
 from ..chunk.engine import ChunkEngine
 from ..chunk.format import ChunkFormat
 from ..chunk.kvio import KvAccess
@@ -227,15 +228,30 @@ class ChunkedDriverSpec(DriverSpec):
             else:
                 await kv_delete_range(txn, kv.driver, KeyRange.prefix(access.prefix))
         meta: Any = None
-        if request.assume_metadata:
-            meta = fmt.create(self.metadata, schema)
+        started = time.time()
+        mcache = metadata_cache_for(request.resource(self, "cache_pool"))
+        mkey = (kv.driver.identity, access.full_key(key))
+        cached = mcache.get(mkey) if txn is None and not request.delete_existing else None
+        policy = "open" if request.recheck_cached_metadata is None else request.recheck_cached_metadata
+        if request.assume_metadata or request.assume_cached_metadata:
+            # tensorstore 0.1.86 builds the metadata from the spec in both modes (no cache lookup)
+            try:
+                meta = fmt.create(self.metadata, schema)
+            except status.StatusError as e:
+                raise e.prefixed('Cannot create using specified "metadata" and schema') from None
         elif request.open or not request.create:
-            value = await _read_metadata(access, key, txn)
-            if value is not None:
-                meta = _parse_stored(fmt, value, access.describe(key))
+            if cached is not None and cached.time >= staleness_bound(policy, started):
+                meta = cached.meta
                 fmt.validate(meta, self.metadata, schema, self.options)
-            elif not request.create:
-                raise status.not_found(f"Metadata at {access.describe(key)} does not exist")
+            else:
+                value = await _read_metadata(access, key, txn)
+                if value is not None:
+                    meta = _parse_stored(fmt, value, access.describe(key))
+                    fmt.validate(meta, self.metadata, schema, self.options)
+                    if txn is None:
+                        cached = mcache.put(mkey, MetadataEntry(meta, time.time()))
+                elif not request.create:
+                    raise status.not_found(f"Metadata at {access.describe(key)} does not exist")
         if meta is None:
             try:
                 meta = fmt.create(self.metadata, schema)
@@ -257,7 +273,12 @@ class ChunkedDriverSpec(DriverSpec):
                     fmt.validate(meta, self.metadata, schema, self.options)
                 else:
                     raise status.already_exists(f"Error writing {access.describe(key)}")
-        return ChunkedDriver(type(self), fmt, meta, kv, access, request, self)
+            if txn is None and not (request.assume_metadata or request.assume_cached_metadata):
+                cached = mcache.put(mkey, MetadataEntry(meta, time.time()))
+        driver = ChunkedDriver(type(self), fmt, meta, kv, access, request, self)
+        driver.meta_entry = cached if cached is not None and cached.meta is meta else None
+        driver.metadata_cache = mcache
+        return driver
 
 
 async def _read_metadata(access: KvAccess, key: str, txn: Any) -> bytes | None:
@@ -333,6 +354,9 @@ class ChunkedDriver(Driver):
         self.chunk_fmt = fmt.chunk_format(meta, spec.options)
         self.chunk_fmt.store_fill_chunks = spec.store_data_equal_to_fill_value or self.chunk_fmt.store_fill_chunks
         self.dtype = ts_dtype(self.chunk_fmt.dtype)
+        #: the metadata cache entry this array holds (keeps it alive in a 0-byte cache pool)
+        self.meta_entry: MetadataEntry | None = None
+        self.metadata_cache: MetadataCache | None = None
         pool = request.resource(spec, "cache_pool")
         copy = request.resource(spec, "data_copy_concurrency")
         recheck = request.recheck_cached_data
@@ -432,7 +456,13 @@ class ChunkedDriver(Driver):
 
     # -- resize / resolve ----------------------------------------------------------------------------------
     def _with_meta(self, meta: Any) -> ChunkedDriver:
-        return ChunkedDriver(self.spec_cls, self.format, meta, self._kv, self.access, self.request, self.open_spec)
+        """This array with metadata just read or written (which also refreshes the metadata cache)."""
+        out = ChunkedDriver(self.spec_cls, self.format, meta, self._kv, self.access, self.request, self.open_spec)
+        out.metadata_cache = self.metadata_cache
+        if self.metadata_cache is not None:
+            mkey = (self._kv.driver.identity, self.access.full_key(self.format.metadata_key))
+            out.meta_entry = self.metadata_cache.put(mkey, MetadataEntry(meta, time.time()))
+        return out
 
     async def resolve(self, *, fix_resizable_bounds: bool = False, transaction: Any = None) -> Driver:
         key = self.format.metadata_key
