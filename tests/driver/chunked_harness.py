@@ -1,4 +1,8 @@
-"""Open chunked drivers directly through the driver contract (no ``ts.open``), for engine-level tests."""
+"""Open chunked arrays through ``ts.open`` and use them NumPy-style (``s[idx]`` reads, ``s[idx] = v`` writes).
+
+Everything goes through the public ``TensorStore`` handle, so the shared bounds checks, dtype
+conversion and futures are exercised too; ``.driver`` exposes the open driver for engine checks.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +10,40 @@ from typing import Any
 
 import numpy as np
 
-from tsexplore.context import Context
-from tsexplore.driver.base import Driver, OpenRequest
-from tsexplore.driver.registry import get_driver
-from tsexplore.future import spawn
-from tsexplore.index import IndexTransform
-from tsexplore.jsonb import ObjectReader
-from tsexplore.kvstore.spec import Spec as KvSpec
-from tsexplore.schema import Schema
+import tsexplore as ts
 
 
-def open_driver(
-    spec: dict[str, Any],
-    *,
-    context: Context | None = None,
-    open: bool = True,
-    create: bool = False,
-    delete_existing: bool = False,
-    **schema: Any,
-) -> Driver:
-    spec = dict(spec)
-    cls = get_driver(spec.pop("driver"))
-    kv = spec.pop("kvstore")
-    sch = Schema(**schema)
-    ds = cls.from_json(ObjectReader(spec), sch)
-    ds.kvstore = KvSpec(kv)
-    req = OpenRequest(
-        context=context or Context(), schema=sch, open=open, create=create, delete_existing=delete_existing
-    )
-    return spawn(ds.open(req)).result()
+def open_store(spec: dict[str, Any], **kw: Any) -> Store:
+    """``ts.open(spec, **kw)`` wrapped in a :class:`Store`."""
+    return Store(ts.open(spec, **kw).result())
+
+
+def open_driver(spec: dict[str, Any], **kw: Any) -> Any:
+    """The TensorStore of ``ts.open(spec, **kw)`` (kept for callers that index it themselves)."""
+    return ts.open(spec, **kw).result()
 
 
 class Store:
-    """numpy-style access to an open driver: ``s[idx]`` reads, ``s[idx] = v`` writes."""
+    """NumPy-style access to a TensorStore: ``s[idx]`` reads, ``s[idx] = v`` writes."""
 
-    def __init__(self, driver: Driver) -> None:
-        self.driver = driver
+    def __init__(self, store: Any) -> None:
+        self.ts = store if not isinstance(store, Store) else store.ts
 
-    def transform(self, idx: Any = ()) -> IndexTransform:
-        t = IndexTransform(self.driver.domain())
-        return t[idx] if idx != () else t
+    @property
+    def driver(self) -> Any:
+        return self.ts._driver
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.ts.shape)
 
     def __getitem__(self, idx: Any) -> np.ndarray[Any, Any]:
-        return spawn(self.driver.read(self.transform(idx))).result()
+        view = self.ts if idx is Ellipsis else self.ts[idx]
+        return np.asarray(view.read().result())
 
     def __setitem__(self, idx: Any, value: Any) -> None:
-        t = self.transform(idx)
-        src = np.broadcast_to(np.asarray(value, dtype=self.driver.dtype.numpy_dtype), t.domain.shape)
-        spawn(self.driver.write(t, src)).result()
+        view = self.ts if idx is Ellipsis else self.ts[idx]
+        view.write(np.asarray(value, dtype=self.ts.dtype.numpy_dtype)).result()
+
+    def resize(self, **kw: Any) -> Store:
+        return Store(self.ts.resize(**kw).result())

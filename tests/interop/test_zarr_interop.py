@@ -14,7 +14,7 @@ import pytest
 import tensorstore
 import zarr
 
-from tests.driver.chunked_harness import Store, open_driver
+from tests.driver.chunked_harness import open_store
 
 _BYTES = {"name": "bytes", "configuration": {"endian": "little"}}
 _BIG = {"name": "bytes", "configuration": {"endian": "big"}}
@@ -132,7 +132,7 @@ def test_tensorstore_writes_tsexplore_reads(case: dict[str, Any], tmp_path: Any)
     p = str(tmp_path / "a") + "/"
     t = tensorstore.open({**_spec(case, p), "metadata": _metadata(case)}, create=True).result()
     t[_region()] = _data(case)[_region()]
-    s = Store(open_driver(_spec(case, p)))
+    s = open_store(_spec(case, p))
     got = s[...]
     np.testing.assert_array_equal(got, _expected(case))
     assert got.dtype == t.dtype.numpy_dtype
@@ -144,7 +144,7 @@ def test_tensorstore_writes_tsexplore_reads(case: dict[str, Any], tmp_path: Any)
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_tsexplore_writes_others_read(case: dict[str, Any], tmp_path: Any) -> None:
     p = str(tmp_path / "b") + "/"
-    s = Store(open_driver({**_spec(case, p), "metadata": _metadata(case)}, create=True, open=False))
+    s = open_store({**_spec(case, p), "metadata": _metadata(case)}, create=True)
     s[_region()] = _data(case)[_region()]
     t = tensorstore.open(_spec(case, p)).result()
     np.testing.assert_array_equal(t.read().result(), _expected(case))
@@ -165,5 +165,5 @@ def test_zarr_python_writes_tsexplore_reads(case: dict[str, Any], tmp_path: Any)
     del t  # tensorstore writes the metadata; zarr-python writes the chunks
     z = zarr.open_array(p, mode="r+")
     z[_region()] = _data(case)[_region()]
-    got = Store(open_driver(_spec(case, p)))[...]
+    got = open_store(_spec(case, p))[...]
     np.testing.assert_array_equal(got, _expected(case))
