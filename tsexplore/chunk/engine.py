@@ -129,7 +129,11 @@ class ChunkEngine:
         return arr
 
     async def _run_all(
-        self, jobs: Sequence[Callable[[], None]], executor: concurrent.futures.Executor | None = None
+        self,
+        jobs: Sequence[Callable[[], None]],
+        executor: concurrent.futures.Executor | None = None,
+        *,
+        workers: int | None = None,
     ) -> None:
         """Run blocking jobs in the pool; the first failure is raised after all have finished.
 
@@ -145,7 +149,7 @@ class ChunkEngine:
                 await asyncio.wrap_future(pool.submit(jobs[0]))
             return
         # one runner per pool thread drains a shared queue: one future per thread, not per chunk
-        workers = min(len(jobs), int(getattr(pool, "_max_workers", 0) or len(jobs)))
+        workers = min(len(jobs), workers or int(getattr(pool, "_max_workers", 0) or len(jobs)))
         queue = collections.deque(jobs)
         errors: list[BaseException] = []
 
@@ -202,6 +206,7 @@ class ChunkEngine:
         array_shape: Sequence[int],
         consume: Callable[[tuple[slice, ...], Array], None],
         accept: Callable[[list[tuple[slice, ...]]], bool] | None = None,
+        workers: int | None = None,
     ) -> bool:
         """Hand each touched chunk's values to ``consume`` instead of assembling the request.
 
@@ -210,6 +215,8 @@ class ChunkEngine:
         request axis order.  A reduction over the request (downsampling) then never holds more than
         the chunks in flight.  ``False`` (nothing read) when the request needs the general plan,
         goes through shards or a remote kvstore, or ``accept`` rejects the slots: use :meth:`read`.
+        ``workers`` caps the pool threads used (a ``consume`` made of many small NumPy calls runs
+        fastest on one thread: two threads convoy on the GIL).
         """
         fmt = self.fmt
         if fmt.shard is not None or not self.kv.blocking:
@@ -237,7 +244,7 @@ class ChunkEngine:
 
             return run
 
-        await self._run_all([job(c, s) for c, s in zip(copies, slots)])
+        await self._run_all([job(c, s) for c, s in zip(copies, slots)], workers=workers)
         return True
 
     async def _read_async(self, plan: Plan, copies: list[ChunkCopy], out: Array) -> None:
@@ -390,7 +397,7 @@ class ChunkEngine:
         while True:
             old: bytes | None = None
             if copy.full and not fmt.write_reads_old:
-                chunk = np.full(fmt.chunk_shape, fmt.fill_value, dtype=fmt.dtype)
+                chunk = plan.full_chunk(src, copy, fmt.fill_value, fmt.dtype)
                 cond = b""
             else:
                 res: ReadResult = self.kv.read_blocking(key)
@@ -403,7 +410,8 @@ class ChunkEngine:
                 else:
                     chunk = np.full(fmt.chunk_shape, fmt.fill_value, dtype=fmt.dtype)
                     cond = NO_VALUE
-            plan.write_from(chunk, src, copy)
+            if not (copy.full and not fmt.write_reads_old):
+                plan.write_from(chunk, src, copy)
             value = fmt.encode_chunk(chunk, old)
             stamp = self.kv.write_blocking(key, value, cond)
             if stamp.generation != b"" or cond == b"":

@@ -171,6 +171,20 @@ class StridedPlan:
                 src = np.squeeze(src, self._expand)
             view[...] = src
 
+    def full_chunk(self, source: Array, copy: ChunkCopy, fill: Array, dtype: np.dtype[Any]) -> Array:
+        """A new chunk array for a write that covers the whole chunk (one copy when the slot is the chunk)."""
+        if (
+            self._perm is None
+            and self._expand is None
+            and all(isinstance(ix, slice) and ix.step == 1 and ix.start == 0 for ix in copy.chunk_index)
+        ):
+            src = source[_ix(copy.request_index)]
+            if src.shape == self.chunk_shape:
+                return np.array(src, dtype=dtype, order="C", copy=True)
+        chunk = np.full(self.chunk_shape, fill, dtype=dtype)
+        self.write_from(chunk, source, copy)
+        return chunk
+
     def contiguous_slot(self, out: Array, copy: ChunkCopy) -> Array | None:
         """``out``'s slot when it is exactly the chunk, C-contiguous and in chunk order (decode in place)."""
         if self._perm is not None or self._expand is not None or not copy.full:
@@ -267,6 +281,11 @@ class GeneralPlan:
             chunk[local] = flat[pos]
         elif flat.size:
             chunk[()] = flat[-1]
+
+    def full_chunk(self, source: Array, copy: ChunkCopy, fill: Array, dtype: np.dtype[Any]) -> Array:
+        chunk = np.full(self.chunk_shape, fill, dtype=dtype)
+        self.write_from(chunk, source, copy)
+        return chunk
 
     def contiguous_slot(self, out: Array, copy: ChunkCopy) -> Array | None:
         return None

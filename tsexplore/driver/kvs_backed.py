@@ -393,9 +393,10 @@ class ChunkedDriver(Driver):
         transform: IndexTransform,
         consume: Callable[[tuple[slice, ...], Array], None],
         accept: Callable[[list[tuple[slice, ...]]], bool] | None = None,
+        workers: int | None = None,
     ) -> bool:
         """Stream the chunks of a (non-transactional) read to ``consume`` (see ``ChunkEngine.read_chunkwise``)."""
-        return await self.engine.read_chunkwise(transform, self.shape, consume, accept)
+        return await self.engine.read_chunkwise(transform, self.shape, consume, accept, workers)
 
     async def write(self, transform: IndexTransform, source: Array, *, transaction: Any = None) -> None:
         if transaction is None:
