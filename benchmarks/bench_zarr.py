@@ -30,26 +30,15 @@ import tsexplore
 
 
 def ts_open(spec: dict[str, Any], **kw: Any) -> Any:
-    """tsexplore handle: ``ts.open`` when available, else the driver contract directly."""
-    try:
-        return tsexplore.open(spec, **kw).result()
-    except (AttributeError, ImportError, ModuleNotFoundError):
-        from tests.driver.chunked_harness import Store, open_driver
-
-        return Store(open_driver(spec, **kw))
+    return tsexplore.open(spec, **kw).result()
 
 
 def ts_read(h: Any, idx: Any = ...) -> np.ndarray[Any, Any]:
-    if hasattr(h, "read"):
-        return np.asarray(h[idx].read().result() if idx is not ... else h.read().result())
-    return h[idx]
+    return np.asarray(h[idx].read().result() if idx is not ... else h.read().result())
 
 
 def ts_write(h: Any, value: Any) -> None:
-    if hasattr(h, "write"):
-        h.write(value).result()
-    else:
-        h[...] = value
+    h.write(value).result()
 
 
 def best(fn: Callable[[], Any], repeat: int) -> float:

@@ -32,7 +32,13 @@ from ..index.interval import INF
 from ..index.output_map import OutputIndexMethod
 from ..schema import ChunkLayout, Schema
 from .base import Driver, DriverSpec, OpenRequest, SpecOptions
-from .downsample_kernels import check_method_supports, downsample_array, downsampled_bounds, parse_method
+from .downsample_kernels import (
+    check_method_supports,
+    downsample_array,
+    downsampled_bounds,
+    parse_method,
+    reduce_blocks,
+)
 from .registry import register_driver
 
 __all__ = ["DownsampleDriver", "DownsampleMethod", "DownsampleSpec", "downsample"]
@@ -274,7 +280,10 @@ class DownsampleDriver(Driver):
 
         def consume(slot: tuple[slice, ...], values: Array) -> None:
             at = [origin[d] + s.start for d, s in enumerate(slot)]
-            part = downsample_array(values, at, f, method)
+            if all(a % fd == 0 and n % fd == 0 for a, fd, n in zip(at, f, values.shape)) and values.size:
+                part = reduce_blocks(values, f, method)  # whole blocks only: no edge segments
+            else:
+                part = downsample_array(values, at, f, method)
             dst = tuple(slice(a // fd - o, a // fd - o + n) for a, fd, o, n in zip(at, f, lo, part.shape))
             out[dst] = part
 

@@ -22,6 +22,7 @@ Semantics copied from tensorstore 0.1.86 (``downsample_nditerable.cc``):
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
     "downsample_array",
     "downsampled_bounds",
     "parse_method",
+    "reduce_blocks",
 ]
 
 Array = np.ndarray[Any, Any]
@@ -180,8 +182,9 @@ def _is_integral(dt: np.dtype[Any]) -> bool:
     return dt.kind in "biu" or _is_ml_int(dt)
 
 
+@functools.lru_cache(maxsize=256)
 def _narrow_accumulator(dt: np.dtype[Any], count: int, acc: np.dtype[Any]) -> np.dtype[Any]:
-    """The narrowest integer type that cannot overflow summing ``count`` elements of ``dt`` (speed)."""
+    """The narrowest integer type that cannot overflow summing ``count`` elements of ``dt`` (speed; cached)."""
     if dt.kind not in "biu" or dt.itemsize > 4:
         return acc
     info = np.iinfo(np.uint8 if dt.kind == "b" else dt)
@@ -375,6 +378,7 @@ def _stride_blocks(x: Array, widths: Sequence[int]) -> Array:
 
 
 def _reduce(x: Array, widths: Sequence[int], method: str) -> Array:
+    """One output element per ``widths`` block of ``x`` (``x``'s shape a multiple of ``widths``)."""
     if method == "mean" or (method in ("median", "mode") and x.dtype.kind == "b"):
         return _mean(x, widths)
     if method == "sum":
@@ -388,6 +392,10 @@ def _reduce(x: Array, widths: Sequence[int], method: str) -> Array:
     if method == "stride":
         return _stride_blocks(x, widths)
     raise ValueError(f"unknown downsample method {method!r}")
+
+
+#: Reduce whole blocks only (every extent a multiple of its width): no edge segment handling.
+reduce_blocks = _reduce
 
 
 def downsample_array(source: Array, source_origin: Sequence[int], factors: Sequence[int], method: str) -> Array:
