@@ -285,6 +285,16 @@ class Zarr3Format(ChunkFormat):
             and not meta.codecs.bytes_to_bytes
         )
         self._nbytes = int(np.prod(meta.chunk_shape)) * meta.dtype.itemsize
+        # raw bytes then a compressor: hand it the chunk's memory (no ``tobytes`` copy first)
+        bbs = meta.codecs.bytes_to_bytes
+        self._compress_raw = (
+            raw is not None
+            and raw.isnative
+            and raw == meta.dtype
+            and not meta.codecs.array_to_array
+            and bool(bbs)
+            and hasattr(bbs[0], "_impl")
+        )
 
     def key(self, cell: tuple[int, ...]) -> str:
         return self.meta.chunk_key_encoding.key(cell)
@@ -295,6 +305,11 @@ class Zarr3Format(ChunkFormat):
         return self._pipe.decode(data, key, out, self.fill_value)
 
     def encode(self, chunk: Array) -> bytes:
+        if self._compress_raw and chunk.shape == self.chunk_shape:
+            data: Any = np.ascontiguousarray(chunk, dtype=self.dtype).reshape(-1).view(np.uint8)
+            for b in self._pipe.bytes_to_bytes:
+                data = b.encode(data)
+            return bytes(data)
         return self._pipe.encode(chunk, self.fill_value)
 
     @property
