@@ -7,6 +7,7 @@ broadcasting of write sources (NumPy's ``safe`` rule), ``WriteFutures``, ``spec(
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -172,8 +173,9 @@ class TensorStore(Indexable):
                 raise status.invalid_argument("Source does not support reading.")
             if txn is not None:
                 txn.check_open()
+            resolved = await driver.resolve_bounds(transform, transaction=txn)
             check_bounds(driver, transform)
-            out = await driver.read(transform, transaction=txn)
+            out = await driver.read(resolved, transaction=txn)
             return np.asfortranarray(out) if order == "F" else out
 
         return spawn(run())
@@ -197,19 +199,20 @@ class TensorStore(Indexable):
                 else:
                     assert prepared is not None
                     data = prepared
-                _align(data.shape, transform.domain)
+                resolved = await driver.resolve_bounds(transform, transaction=txn)
+                _align(data.shape, resolved.domain)
                 check_bounds(driver, transform)
-                data = np.broadcast_to(data, transform.domain.shape)
+                data = np.broadcast_to(data, resolved.domain.shape)
                 if txn is not None:
                     # inside a transaction the copy *is* the staging: both futures settle together
                     txn.check_open()
-                    await driver.write(transform, data, transaction=txn)
+                    await driver.write(resolved, data, transaction=txn)
             except BaseException as e:
                 copy_future._set(None, e)
                 raise
             copy_future._set(None, None)
             if txn is None:
-                await driver.write(transform, data, transaction=None)
+                await driver.write(resolved, data, transaction=None)
 
         return WriteFutures(copy_future, spawn(run()))
 
@@ -218,9 +221,13 @@ class TensorStore(Indexable):
         return out if dtype is None else out.astype(dtype)
 
     def resolve(self, fix_resizable_bounds: bool = False, batch: Any = None) -> Future[TensorStore]:
+        """This view with implicit bounds refreshed from the current metadata (fixed if asked)."""
+        driver, transform, txn = self._driver, self._transform, self._transaction
+
         async def run() -> TensorStore:
-            d = await self._driver.resolve(fix_resizable_bounds=fix_resizable_bounds, transaction=self._transaction)
-            return self._replace(driver=d)
+            d = await driver.resolve(fix_resizable_bounds=fix_resizable_bounds, transaction=txn)
+            t = await d.resolve_bounds(transform, fix_resizable_bounds=fix_resizable_bounds, transaction=txn)
+            return self._replace(driver=d, transform=t)
 
         return spawn(run())
 
@@ -233,16 +240,34 @@ class TensorStore(Indexable):
         expand_only: bool = False,
         shrink_only: bool = False,
     ) -> Future[TensorStore]:
+        """Change the implicit bounds of the view's dimensions (``None`` keeps a bound), as tensorstore."""
         rank = self.rank
-        lo = tuple(inclusive_min) if inclusive_min is not None else (None,) * rank
-        hi = tuple(exclusive_max) if exclusive_max is not None else (None,) * rank
+        args = {
+            "inclusive_min": inclusive_min, "exclusive_max": exclusive_max,
+            "resize_metadata_only": resize_metadata_only, "resize_tied_bounds": resize_tied_bounds,
+            "expand_only": expand_only, "shrink_only": shrink_only,
+        }
+        lo = _optional_indices(inclusive_min, self, args)
+        hi = _optional_indices(exclusive_max, self, args)
+        if (lo is not None and len(lo) != rank) or (hi is not None and len(hi) != rank):
+            raise ValueError(f"inclusive_min and exclusive_max must have rank {rank}")
+        lo = lo if lo is not None else (None,) * rank
+        hi = hi if hi is not None else (None,) * rank
+        driver, transform, txn = self._driver, self._transform, self._transaction
 
         async def run() -> TensorStore:
-            d = await self._driver.resize(
-                lo, hi, resize_metadata_only=resize_metadata_only, resize_tied_bounds=resize_tied_bounds,
-                expand_only=expand_only, shrink_only=shrink_only, transaction=self._transaction,
-            )
-            return self._replace(driver=d)
+            if type(driver).resize is Driver.resize:
+                raise status.unimplemented("Resize not supported")
+            out_lo, out_hi, constraints = _resize_request(transform, lo, hi)
+            d = driver
+            if any(v is not None for v in out_lo + out_hi):
+                d = await driver.resize(
+                    out_lo, out_hi, resize_metadata_only=resize_metadata_only,
+                    resize_tied_bounds=resize_tied_bounds, expand_only=expand_only, shrink_only=shrink_only,
+                    transaction=txn, constraints=constraints,
+                )
+            t = await d.resolve_bounds(transform, transaction=txn)
+            return self._replace(driver=d, transform=t)
 
         return spawn(run())
 
@@ -472,6 +497,81 @@ class TensorStore(Indexable):
 
     def __deepcopy__(self, memo: Any) -> TensorStore:
         return self._replace()
+
+
+_RESIZE_SIG = (
+    "resize(): incompatible function arguments. The following argument types are supported:\n"
+    "    1. (self: tensorstore.TensorStore, inclusive_min: collections.abc.Iterable[Optional[int]] | None = None, "
+    "exclusive_max: collections.abc.Iterable[Optional[int]] | None = None, resize_metadata_only: bool = False, "
+    "resize_tied_bounds: bool = False, expand_only: bool = False, shrink_only: bool = False) -> "
+    "tensorstore.Future[tensorstore.TensorStore]\n"
+)
+
+
+def _optional_indices(value: Any, store: TensorStore, args: dict[str, Any]) -> tuple[int | None, ...] | None:
+    """A ``resize`` bound vector: an iterable of ints/``None`` (pybind11's TypeError otherwise)."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, (str, bytes)):
+            raise TypeError
+        return tuple(None if v is None else operator.index(v) for v in value)
+    except TypeError:
+        given = {k: v for k, v in args.items() if v is not None and v is not False}
+        raise TypeError(_RESIZE_SIG + status.invoked_with((store,), given).replace("; kwargs", "; kwargs")) from None
+
+
+def _resize_request(
+    transform: IndexTransform, lo: tuple[int | None, ...], hi: tuple[int | None, ...]
+) -> tuple[tuple[int | None, ...], tuple[int | None, ...], tuple[tuple[int | None, int | None] | None, ...]]:
+    """Input-space resize bounds mapped to the driver's dimensions (PropagateInputDomainResizeToOutput),
+    plus the view's explicit output range in the dimensions left alone (for ``resize_tied_bounds``)."""
+    flo, fhi, fil, fiu, _ = transform._f
+    for i in range(transform.input_rank):
+        if lo[i] is not None and not fil[i]:
+            raise status.invalid_argument(
+                f"Invalid resize request for input dimension {i}: Cannot change explicit lower bound"
+            )
+        if hi[i] is not None and not fiu[i]:
+            raise status.invalid_argument(
+                f"Invalid resize request for input dimension {i}: Cannot change explicit upper bound"
+            )
+    maps = transform.output
+    out_lo: list[int | None] = [None] * len(maps)
+    out_hi: list[int | None] = [None] * len(maps)
+    ranges: list[tuple[int | None, int | None] | None] = []
+    for d, m in enumerate(maps):
+        method = m.method
+        if method == OutputIndexMethod.constant:
+            ranges.append((m.offset, m.offset + 1))
+            continue
+        if method == OutputIndexMethod.array:
+            arr = m.index_array
+            ranges.append((int(m.offset + arr.min() * m.stride), int(m.offset + arr.max() * m.stride) + 1)
+                          if arr.size and m.stride > 0 else None)
+            continue
+        i, off, stride = m.input_dimension, m.offset, m.stride
+        if lo[i] is not None or hi[i] is not None:
+            if abs(stride) != 1:
+                raise status.invalid_argument(
+                    f"Output dimension {d} depends on resized input dimension {i} with non-unit stride of {stride}"
+                )
+            new_lo, new_hi = lo[i], hi[i]
+            if stride == 1:
+                out_lo[d] = None if new_lo is None else new_lo + off
+                out_hi[d] = None if new_hi is None else new_hi + off
+            else:
+                out_lo[d] = None if new_hi is None else off - new_hi + 1
+                out_hi[d] = None if new_lo is None else off - new_lo + 1
+            ranges.append(None)
+            continue
+        a, b = flo[i], fhi[i]
+        ilo, ihi = fil[i], fiu[i]
+        if stride < 0:
+            a, b, ilo, ihi = -(b - 1), -a + 1, ihi, ilo
+            stride = -stride
+        ranges.append((None if ilo else off + a * stride, None if ihi else off + (b - 1) * stride + 1))
+    return tuple(out_lo), tuple(out_hi), tuple(ranges)
 
 
 def check_rebind(current: Any) -> None:

@@ -51,7 +51,6 @@ def test_shrink_then_grow_matches_tensorstore(tmp_path: pathlib.Path, kind: str,
     assert _scenario(ts, tmp_path / "ours", kind, metadata_only) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="TensorStore.resize (tensorstore.py) keeps the old transform's implicit bounds")
 def test_resize_result_has_the_new_bounds() -> None:
     shapes = []
     for mod in (real_ts, ts):

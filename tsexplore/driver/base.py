@@ -244,6 +244,12 @@ class Driver(abc.ABC):
         """Refresh metadata/bounds (default: nothing to refresh)."""
         return self
 
+    async def resolve_bounds(
+        self, transform: IndexTransform, *, fix_resizable_bounds: bool = False, transaction: Any = None
+    ) -> IndexTransform:
+        """``transform`` with implicit bounds taken from the current domain (default: unchanged)."""
+        return transform
+
     async def resize(
         self,
         inclusive_min: tuple[int | None, ...],
@@ -254,8 +260,13 @@ class Driver(abc.ABC):
         expand_only: bool = False,
         shrink_only: bool = False,
         transaction: Any = None,
+        constraints: tuple[tuple[int | None, int | None] | None, ...] = (),
     ) -> Driver:
-        """Change the bounds; returns the driver with its new domain."""
+        """Change the bounds (output space; ``None`` keeps one); returns the driver with its new domain.
+
+        ``constraints``: per output dimension not being resized, the view's explicit range there
+        (a resize may not affect data outside it unless ``resize_tied_bounds``).
+        """
         raise status.unimplemented("Resize not supported")
 
     async def storage_statistics(

@@ -23,13 +23,16 @@ from ..chunk.cache import MetadataCache, MetadataEntry, cache_for, metadata_cach
 from ..chunk.engine import ChunkEngine
 from ..chunk.format import ChunkFormat
 from ..chunk.kvio import KvAccess
-from ..index.interval import INF
+from ..index.interval import INF, fmt_interval
 from ..index.transform import IndexDomain, IndexTransform
 from ..kvstore.types import NO_VALUE
 from ..schema import merge_domains
 from .base import Driver, DriverSpec, OpenRequest, SpecOptions
 
-__all__ = ["ChunkedDriver", "ChunkedDriverSpec", "MetadataFormat", "default_chunk_shape", "schema_attr"]
+__all__ = [
+    "ChunkedDriver", "ChunkedDriverSpec", "MetadataFormat", "check_resize", "default_chunk_shape",
+    "resolve_transform", "schema_attr",
+]
 
 Array = np.ndarray[Any, Any]
 
@@ -278,6 +281,9 @@ class ChunkedDriverSpec(DriverSpec):
         driver = ChunkedDriver(type(self), fmt, meta, kv, access, request, self)
         driver.meta_entry = cached if cached is not None and cached.meta is meta else None
         driver.metadata_cache = mcache
+        driver.open_time = started
+        if driver.meta_entry is not None:
+            driver.meta_time = driver.meta_entry.time
         return driver
 
 
@@ -357,6 +363,7 @@ class ChunkedDriver(Driver):
         #: the metadata cache entry this array holds (keeps it alive in a 0-byte cache pool)
         self.meta_entry: MetadataEntry | None = None
         self.metadata_cache: MetadataCache | None = None
+        self.open_time = self.meta_time = time.time()
         pool = request.resource(spec, "cache_pool")
         copy = request.resource(spec, "data_copy_concurrency")
         recheck = request.recheck_cached_data
@@ -456,22 +463,56 @@ class ChunkedDriver(Driver):
         return self.format.dimension_units(self.meta)
 
     # -- resize / resolve ----------------------------------------------------------------------------------
-    def _with_meta(self, meta: Any) -> ChunkedDriver:
-        """This array with metadata just read or written (which also refreshes the metadata cache)."""
-        out = ChunkedDriver(self.spec_cls, self.format, meta, self._kv, self.access, self.request, self.open_spec)
-        out.metadata_cache = self.metadata_cache
-        if self.metadata_cache is not None:
-            mkey = (self._kv.driver.identity, self.access.full_key(self.format.metadata_key))
-            out.meta_entry = self.metadata_cache.put(mkey, MetadataEntry(meta, time.time()))
-        return out
+    def _adopt(self, meta: Any, when: float) -> None:
+        """Take the shape of newer metadata (a resize seen here or through the shared metadata cache)."""
+        self.meta = self.format.with_shape(self.meta, self.format.shape(meta))
+        self.meta_time = when
 
-    async def resolve(self, *, fix_resizable_bounds: bool = False, transaction: Any = None) -> Driver:
+    def _cache_key(self) -> tuple[Any, bytes]:
+        return (self._kv.driver.identity, self.access.full_key(self.format.metadata_key))
+
+    async def _read_stored(self, transaction: Any) -> tuple[Any, Any]:
+        """``(metadata, stamp)`` as stored (or as ``transaction`` sees it)."""
         key = self.format.metadata_key
-        res = await self.access.read(key)
-        if res.state != "value":
+        if transaction is not None:
+            value = await _read_metadata(self.access, key, transaction)
+            stamp = None
+        else:
+            res = await self.access.read(key)
+            value, stamp = (res.value if res.state == "value" else None), res.stamp
+        if value is None:
             raise status.not_found(f"Metadata at {self.access.describe(key)} does not exist")
-        meta = _parse_stored(self.format, res.value, self.access.describe(key))
-        return self._with_meta(meta)
+        return _parse_stored(self.format, value, self.access.describe(key)), stamp
+
+    async def refresh(self, transaction: Any = None) -> None:
+        """Bring the metadata up to the open's ``recheck_cached_metadata`` bound (tensorstore's ResolveMetadata)."""
+        policy = self.request.recheck_cached_metadata
+        bound = staleness_bound("open" if policy is None else policy, self.open_time)
+        cache = self.metadata_cache
+        if cache is not None and transaction is None:
+            entry = cache.get(self._cache_key())
+            if entry is not None and entry.time > self.meta_time and entry.time >= bound:
+                self._adopt(entry.meta, entry.time)
+                self.meta_entry = entry
+        if self.meta_time >= bound and transaction is None:
+            return
+        meta, _ = await self._read_stored(transaction)
+        now = time.time()
+        if transaction is None:
+            self._store(meta, now)
+        else:
+            self.meta = self.format.with_shape(self.meta, self.format.shape(meta))
+
+    def _store(self, meta: Any, when: float) -> None:
+        self._adopt(meta, when)
+        if self.metadata_cache is not None:
+            self.meta_entry = self.metadata_cache.put(self._cache_key(), MetadataEntry(self.meta, when))
+
+    async def resolve_bounds(
+        self, transform: IndexTransform, *, fix_resizable_bounds: bool = False, transaction: Any = None
+    ) -> IndexTransform:
+        await self.refresh(transaction)
+        return resolve_transform(self.domain(), transform, fix_resizable_bounds)
 
     async def resize(
         self,
@@ -483,36 +524,86 @@ class ChunkedDriver(Driver):
         expand_only: bool = False,
         shrink_only: bool = False,
         transaction: Any = None,
+        constraints: tuple[tuple[int | None, int | None] | None, ...] = (),
     ) -> Driver:
         key = self.format.metadata_key
-        res = await self.access.read(key)
-        if res.state != "value":
-            raise status.not_found(f"Metadata at {self.access.describe(key)} does not exist")
-        meta = _parse_stored(self.format, res.value, self.access.describe(key))
-        old = self.format.shape(meta)
-        for i, lo in enumerate(inclusive_min[: len(old)]):
+        n = len(self.format.shape(self.meta))
+        for i, lo in enumerate(inclusive_min[:n]):
             if lo is not None and lo != 0:
                 raise status.failed_precondition(
                     f"Cannot change inclusive lower bound of dimension {i}, which is fixed at 0, to {lo}"
                 )
-        new = tuple(
-            old[i] if (i >= len(exclusive_max) or exclusive_max[i] is None) else int(exclusive_max[i] or 0)
-            for i in range(len(old))
-        )
-        for i, (o, n) in enumerate(zip(old, new)):
-            if expand_only and n < o:
-                raise status.failed_precondition(
-                    f"Error writing {self.access.describe(key)}: Resize operation would shrink output dimension {i}"
-                )
-            if shrink_only and n > o:
-                raise status.failed_precondition(
-                    f"Error writing {self.access.describe(key)}: Resize operation would expand output dimension {i}"
-                )
+
+        def new_shape(old: tuple[int, ...]) -> tuple[int, ...]:
+            return tuple(
+                old[i] if i >= len(exclusive_max) or exclusive_max[i] is None else max(0, int(exclusive_max[i] or 0))
+                for i in range(len(old))
+            )
+
+        tied = () if resize_tied_bounds else constraints
+        if not expand_only and not resize_metadata_only:  # tensorstore checks these before touching anything
+            old = self.format.shape(self.meta)
+            check_resize(old, new_shape(old), tied, expand_only=False, shrink_only=shrink_only)
+        meta, stamp = await self._read_stored(None)
+        old = self.format.shape(meta)
+        new = new_shape(old)
+        try:
+            check_resize(old, new, tied, expand_only=expand_only, shrink_only=shrink_only)
+        except status.StatusError as e:
+            raise e.prefixed(f"Error writing {self.access.describe(key)}") from None
         new_meta = self.format.with_shape(meta, new)
         if not resize_metadata_only:
             await self.engine.delete_outside(old, new)
         data = jsonb.dump_compact(self.format.to_json(new_meta)).encode()
-        stamp = await self.access.write(key, data, res.stamp.generation)
-        if stamp.generation == b"":
+        written = await self.access.write(key, data, stamp.generation)
+        if written.generation == b"":
             raise status.aborted(f"Error writing {self.access.describe(key)}: Generation mismatch")
-        return self._with_meta(new_meta)
+        self._store(new_meta, time.time())
+        return self
+
+
+def check_resize(
+    old: tuple[int, ...],
+    new: tuple[int, ...],
+    tied: tuple[tuple[int | None, int | None] | None, ...],
+    *,
+    expand_only: bool,
+    shrink_only: bool,
+) -> None:
+    """tensorstore's resize constraints: untouched dimensions must lie in the view, expand/shrink only."""
+    for d, c in enumerate(tied[: len(old)]):
+        if c is None:
+            continue
+        lo, hi = c
+        bad = None
+        if lo is not None and lo > 0:
+            bad = (0, min(lo, old[d]))
+        elif hi is not None and hi < old[d]:
+            bad = (max(hi, 0), old[d])
+        if bad is not None and bad[0] < bad[1]:
+            raise status.failed_precondition(
+                f"Resize operation would also affect output dimension {d} over the interval "
+                f"{fmt_interval(*bad)} but `resize_tied_bounds` was not specified"
+            )
+    for d, (o, n) in enumerate(zip(old, new)):
+        if expand_only and n < o:
+            raise status.failed_precondition(
+                f"Resize operation would shrink output dimension {d} from {fmt_interval(0, o)} to "
+                f"{fmt_interval(0, n)} but `expand_only` was specified"
+            )
+        if shrink_only and n > o:
+            raise status.failed_precondition(
+                f"Resize operation would expand output dimension {d} from {fmt_interval(0, o)} to "
+                f"{fmt_interval(0, n)} but `shrink_only` was specified"
+            )
+
+
+def resolve_transform(domain: IndexDomain, transform: IndexTransform, fix_resizable_bounds: bool) -> IndexTransform:
+    """``transform`` with its implicit bounds replaced by those ``domain`` implies (PropagateBoundsToTransform)."""
+    from ..index.compose import propagate_bounds
+
+    f = domain._f
+    if fix_resizable_bounds:
+        n = len(f[0])
+        f = (f[0], f[1], (False,) * n, (False,) * n, f[4])
+    return IndexTransform._make(propagate_bounds(f, transform), transform._maps)
