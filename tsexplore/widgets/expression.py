@@ -18,6 +18,7 @@ Errors carry the ``(start, end)`` span of the offending text so the view can dra
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -452,9 +453,17 @@ def parse(text: str) -> Expression:
     return _Parser(text).parse()
 
 
-def _labels_hint(domain: Any) -> str:
+def _labels_hint(domain: Any, wrong: str | None = None) -> str:
+    """"did you mean 'z'?" (difflib, case-insensitive) plus the list of labels."""
     labels = [x for x in domain.labels if x]
-    return "labels are " + ", ".join(repr(x) for x in labels) if labels else "the dimensions have no labels"
+    if not labels:
+        return "the dimensions have no labels"
+    listing = "labels are " + ", ".join(repr(x) for x in labels)
+    if wrong is None:
+        return listing
+    by_lower = {x.lower(): x for x in labels}
+    close = difflib.get_close_matches(wrong.lower(), list(by_lower), n=1, cutoff=0.5)
+    return f"did you mean {by_lower[close[0]]!r}? {listing}" if close else listing
 
 
 def _error_span(transform: Any, term: Term, msg: str) -> tuple[int, int]:
@@ -488,6 +497,7 @@ def apply_terms(transform: Any, expr: Expression, upto: int | None = None) -> An
         except (IndexError, TypeError, ValueError) as e:
             msg = _clean(e)
             start, end = _error_span(t, term, msg)
-            hint = _labels_hint(t.domain) if 'Label "' in msg else ""
+            bad = re.search(r'Label "([^"]*)"', msg)
+            hint = _labels_hint(t.domain, bad.group(1)) if bad else ""
             raise ExpressionError(f"term {n}: {msg}", expr.text, start, end, hint) from e
     return t
