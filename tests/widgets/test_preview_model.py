@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -164,8 +166,13 @@ def test_twenty_rapid_slider_moves() -> None:
     for z in range(20):
         slicer.set_slider(0, z)
         gens.append(model.generation)
-    model.wait()
-    assert gens == sorted(set(gens))  # generations strictly rise
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the slicer may hold the newest request in its single-flight slot
+        model.wait()
+        if model.plane is not None and model.status == "done" and (model.plane == data[19]).all():
+            break
+        time.sleep(0.01)
+    assert all(a <= b for a, b in itertools.pairwise(gens))  # generations never go back
     np.testing.assert_array_equal(model.plane, data[19])
     assert "error" not in seen and model.error is None
     assert store.stats["finished"] <= 3  # stale reads were cancelled, not queued
@@ -222,13 +229,13 @@ def test_nan_pixels_get_the_nan_colour() -> None:
     assert (px[:8] == (0, 255, 0)).all()
     assert not (px[8:] == (0, 255, 0)).all(axis=-1).any()
     assert frame.nan_fraction == pytest.approx(8 / 64)
-    assert "NaN 12.5%" in model.status_text
+    assert "NaN 12.5 %" in model.status_text
 
 
 def test_all_nan_and_constant_planes() -> None:
     nan = np.full((1, 32, 32), np.nan, np.float32)
     frame = PreviewModel(ts.array(nan), view_px=32).set_request(SlicerModel(ts.array(nan)).preview_request).result()
-    assert frame.limits.how == "no finite values" and (_pixels(frame.png) == cm.DEFAULT_NAN_COLOR).all()
+    assert frame.limits.how == "all NaN" and (_pixels(frame.png) == cm.DEFAULT_NAN_COLOR).all()
     const = np.full((1, 32, 32), 7, np.int16)
     frame = PreviewModel(ts.array(const)).set_request(SlicerModel(ts.array(const)).preview_request).result()
     assert frame.limits.how == "constant = 7"

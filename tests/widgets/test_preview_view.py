@@ -30,7 +30,7 @@ def test_image_status_and_controls() -> None:
     _settle(p)
     img = Image.open(io.BytesIO(p.image.value))
     assert img.size == (128, 128) and p.image.format == "png"
-    assert "level 0 of 1" in p.status.value and "128 \u00d7 128 float32" in p.status.value
+    assert "level 0/1 (1\u00d7) · 1 chunk, 0 cached, 256.0 KiB" in p.status.value
     p.colormap.value = "magma"
     _settle(p)
     assert p.model.colormap == "magma" and "magma" in p.status.value
@@ -122,3 +122,52 @@ def test_image_width_is_logical_px(hidpi: bool) -> None:
     p = Preview(ts.array(data), view_px=200, hidpi=hidpi)
     assert p.image.layout.width == "200px"
     assert p.model.view_px == ((400, 400) if hidpi else (200, 200))
+
+
+def test_channel_controls_drive_the_composite() -> None:
+    data = np.zeros((3, 64, 64), np.uint16)
+    data[1] = 1000
+    base = ts.array(data)[ts.d[0].label["c"]]
+    p = Preview(base, slicer=SlicerModel(base, displayed=(1, 2)), view_px=64)
+    _settle(p)
+    assert len(p.channel_rows) == 3 and p.channels_box.children[-1] is p.auto_all
+    assert [r[0].description for r in p.channel_rows] == ["0 cyan", "1 yellow", "2 magenta"]
+    p.channel_rows[0][0].value = False  # hide channel 0
+    _settle(p)
+    assert [c.visible for c in p.model.channels] == [False, True, True]
+    assert [r[0].description for r in p.channel_rows] == ["0 off", "1 magenta", "2 green"]
+    p.channel_rows[1][1].value = (0.0, 2000.0)
+    _settle(p)
+    assert p.model.frame is not None and p.model.frame.channels[0][2].how == "manual"
+    p.auto_all.click()
+    _settle(p)
+    assert p.model.frame.channels[0][2].how != "manual"  # type: ignore[union-attr]
+
+
+def test_progress_and_cancel_appear_only_after_300_ms() -> None:
+    from tests.widgets.test_preview_model import SlowArray
+
+    data = np.zeros((2, 64, 64), np.uint16)
+    p = Preview(SlowArray(ts.array(data), 1.0), view_px=64)
+    p.model.set_request(SlicerModel(ts.array(data)).preview_request)
+    time.sleep(0.1)
+    assert p.progress.layout.display == "none" and p.cancel_button.layout.display == "none"
+    time.sleep(0.4)
+    assert p.progress.layout.display == "" and p.cancel_button.layout.display == ""
+    p.cancel_button.click()
+    deadline = time.time() + 5
+    while p.model.status == "loading" and time.time() < deadline:
+        time.sleep(0.01)
+    assert p.model.status == "cancelled" and p.error.value == ""  # a cancelled read is not an error
+    assert p.cancel_button.layout.display == "none"
+
+
+def test_guard_shows_load_anyway() -> None:
+    data = np.zeros((1, 2048, 2048), np.uint8)
+    p = Preview(ts.array(data), view_px=128)
+    p.model.guard_bytes = 2**20
+    p.model.set_request(SlicerModel(ts.array(data)).preview_request)
+    assert p.load_anyway.layout.display == "" and "no pyramid: this view decodes 1 chunk" in p.status.value
+    p.load_anyway.click()
+    _settle(p)
+    assert p.load_anyway.layout.display == "none" and p.image.value

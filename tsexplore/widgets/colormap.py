@@ -56,14 +56,16 @@ def lut(name: str, n: int = _LEVELS) -> npt.NDArray[np.uint8]:
 
 @dataclass(frozen=True)
 class Limits:
-    """Contrast limits and how they were found (shown in the status line, as napari #7430 asks)."""
+    """Contrast limits and how they were found (shown in the status line, as napari #7430 asks); ``detail`` says
+    what the statistics were taken from."""
 
     lo: float
     hi: float
     how: str
+    detail: str = ""
 
     def __str__(self) -> str:
-        return f"[{self.lo:.6g}, {self.hi:.6g}] {self.how}"
+        return f"[{self.lo:.6g}, {self.hi:.6g}] {self.how}" + (f" ({self.detail})" if self.detail else "")
 
 
 def sample_values(data: npt.NDArray[Any], max_count: int = _SAMPLE) -> npt.NDArray[Any]:
@@ -83,25 +85,28 @@ def auto_limits(
     else percentiles of a strided sample with NaN and +-Inf left out (so one hot pixel cannot blacken the view)."""
     dt = np.dtype(data.dtype)
     if dt == np.bool_:
-        return Limits(0.0, 1.0, "bool")
+        return Limits(0.0, 1.0, "bool: False/True")
     if dt == np.uint8:
         return Limits(0.0, 255.0, "uint8 fixed")
     sample = sample_values(data, max_count)
+    what = "|z|" if dt.kind == "c" else "v"
     if dt.kind == "c":
         sample = np.abs(sample)
     sample = sample.astype(np.float64, copy=False)
+    nan = np.isnan(sample)
     sample = sample[np.isfinite(sample)]
     if sample.size == 0:
-        return Limits(0.0, 1.0, "no finite values")
+        why = "all NaN" if bool(nan.all()) else "no finite values"
+        return Limits(0.0, 1.0, why, "nothing to scale")
     lo, hi = (float(v) for v in np.percentile(sample, [lo_pct, hi_pct]))
-    how = f"auto p{lo_pct:g}\u2013p{hi_pct:g} of {sample.size:,} samples"
+    detail = f"{sample.size:,} samples" + (" of |z|" if what == "|z|" else "")
     if lo < 0 < hi:
         m = float(np.percentile(np.abs(sample), hi_pct))
-        return Limits(-m, m, f"auto ±p{hi_pct:g} of |v|, {sample.size:,} samples")
+        return Limits(-m, m, f"auto \u00b1p{hi_pct:g} of |v|", detail)
     if hi <= lo:
-        v = float(sample[0]) if sample.size else lo
-        return Limits(v - 0.5, v + 0.5, f"constant = {v:.6g}")
-    return Limits(lo, hi, how)
+        v = float(sample[0])
+        return Limits(v - 0.5, v + 0.5, f"constant = {v:.6g}", detail)
+    return Limits(lo, hi, f"auto p{lo_pct:g}\u2013{hi_pct:g}", detail)
 
 
 def to_indices(data: npt.NDArray[Any], lo: float, hi: float) -> npt.NDArray[np.uint8]:

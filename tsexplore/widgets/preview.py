@@ -9,9 +9,11 @@ wrapped: an exception shows in the error line and is logged to ``logging.getLogg
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -93,9 +95,33 @@ class Preview(w.VBox):  # type: ignore[misc]
         self.level.add_class("tsx-preview-level")
         self.decisions = w.HTML(value=self._decisions_html())
         self.decisions.add_class("tsx-preview-decisions")
+        self.cancel_button = w.Button(description="Cancel", tooltip="stop the running read",
+                                      layout=w.Layout(display="none"))
+        self.cancel_button.add_class("tsx-preview-cancel")
+        self.load_anyway = w.Button(description="Load anyway", button_style="warning", layout=w.Layout(display="none"),
+                                    tooltip="no pyramid: read every chunk of this view and downsample it")
+        self.load_anyway.add_class("tsx-preview-load-anyway")
+        self.channel_rows: list[tuple[Any, Any, Any]] = []
+        rows = []
+        for i, ch in enumerate(self.model.channels):
+            vis = w.Checkbox(value=ch.visible, description=f"{ch.coord} {ch.color}", indent=False,
+                             layout=w.Layout(width="9em"))
+            lim = w.FloatRangeSlider(value=(lo, hi), min=lo, max=hi, step=(hi - lo) / 1000 or 1.0,
+                                     continuous_update=False, readout_format=".4g", layout=w.Layout(width="60%"))
+            auto = w.Button(description="Auto", tooltip=f"recompute channel {ch.coord}'s limits",
+                            layout=w.Layout(width="5em"))
+            for x in (vis, lim, auto):
+                x.add_class(f"tsx-preview-channel-{i}")
+            rows.append(w.HBox([vis, lim, auto]))
+            self.channel_rows.append((vis, lim, auto))
+        self.auto_all = w.Button(description="Auto all", tooltip="recompute every channel's limits")
+        self.auto_all.add_class("tsx-preview-auto-all")
+        self.channels_box = w.VBox([*rows, self.auto_all] if rows else [])
+        self.channels_box.add_class("tsx-preview-channels")
+        self._timer: threading.Timer | None = None
         controls = w.HBox([self.colormap, self.level, self.auto])
-        super().__init__([self.image, self.progress, self.status, self.error, controls, self.contrast,
-                          self.decisions])
+        super().__init__([self.image, w.HBox([self.progress, self.cancel_button]), self.status, self.load_anyway,
+                          self.error, controls, self.contrast, self.channels_box, self.decisions])
         self.add_class("tsx-preview")
 
         show = guarded(self._show_exception)
@@ -103,6 +129,13 @@ class Preview(w.VBox):  # type: ignore[misc]
         self.contrast.observe(show(self._on_contrast), names="value")
         self.level.observe(show(self._on_level), names="value")
         self.auto.on_click(show(lambda _b: self.model.autoscale()))
+        self.cancel_button.on_click(show(lambda _b: self.model.cancel()))
+        self.load_anyway.on_click(show(lambda _b: self.model.load_anyway()))
+        self.auto_all.on_click(show(lambda _b: self.model.auto_all()))
+        for i, (vis, lim, auto) in enumerate(self.channel_rows):
+            vis.observe(show(functools.partial(self._on_channel_visible, i)), names="value")
+            lim.observe(show(functools.partial(self._on_channel_limits, i)), names="value")
+            auto.on_click(show(functools.partial(lambda k, _b: self.model.auto_channel(k), i)))
         self.model.observe(self._on_model)
         self._apply()
         if slicer is not None:
@@ -142,6 +175,23 @@ class Preview(w.VBox):  # type: ignore[misc]
             lo, hi = change["new"]
             self.model.set_limits(float(lo), float(hi))
 
+    def _on_channel_visible(self, i: int, change: dict[str, Any]) -> None:
+        if not self._syncing:
+            try:
+                self.model.set_channel(i, visible=bool(change["new"]))
+            except ValueError:
+                self._syncing = True
+                try:
+                    self.channel_rows[i][0].value = change["old"]  # refused (more than 6): undo the tick
+                finally:
+                    self._syncing = False
+                raise
+
+    def _on_channel_limits(self, i: int, change: dict[str, Any]) -> None:
+        if not self._syncing:
+            lo, hi = change["new"]
+            self.model.set_channel(i, limits=(float(lo), float(hi)))
+
     def _on_level(self, change: dict[str, Any]) -> None:
         if not self._syncing:
             k = int(change["new"])
@@ -167,11 +217,23 @@ class Preview(w.VBox):  # type: ignore[misc]
                 self._show_exception(m.error)  # the last good image stays
             elif m.status == "done":
                 self.error.value = ""
-            import time
-
-            slow = m.status == "loading" and time.perf_counter() - m.started_at > _PROGRESS_AFTER_S
+            waited = time.perf_counter() - m.started_at
+            slow = m.status == "loading" and waited > _PROGRESS_AFTER_S
             self.progress.layout.display = "" if slow else "none"
+            self.cancel_button.layout.display = "" if slow else "none"
             self.progress.value = int(m.progress * 100)
+            if m.status == "loading" and not slow:
+                self._recheck_after(_PROGRESS_AFTER_S - waited + 0.01)
+            self.load_anyway.layout.display = "" if m.status == "guarded" else "none"
+            if fr is not None and fr.channels:
+                shown = {c: lim for c, _col, lim in fr.channels}
+                for ch, (vis, lim_w, _a) in zip(m.channels, self.channel_rows):
+                    vis.value = ch.visible
+                    vis.description = f"{ch.coord} {ch.color if ch.visible else 'off'}"
+                    got = shown.get(ch.coord)
+                    if got is not None:
+                        lim_w.min, lim_w.max = min(got.lo, lim_w.min), max(got.hi, lim_w.max)
+                        lim_w.value = (got.lo, got.hi)
             if fr is not None and fr.limits is not None:
                 lo, hi = fr.limits.lo, fr.limits.hi
                 if lo < self.contrast.min or hi > self.contrast.max:
@@ -185,12 +247,24 @@ class Preview(w.VBox):  # type: ignore[misc]
         finally:
             self._syncing = False
 
+    def _recheck_after(self, delay: float) -> None:
+        """Re-apply once the 300 ms mark passes, so a slow read shows its progress bar and Cancel."""
+        if self._timer is not None and self._timer.is_alive():
+            return
+        t = threading.Timer(max(0.0, delay), lambda: self._in_kernel(guarded(self._show_exception)(self._apply)))
+        t.daemon = True
+        self._timer = t
+        t.start()
+
     @property
     def code(self) -> str:
         return self.model.code
 
     def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         for child in (self.image, self.status, self.error, self.progress, self.colormap, self.contrast, self.auto,
-                      self.level, self.decisions):
+                      self.level, self.decisions, self.cancel_button, self.load_anyway, self.auto_all,
+                      self.channels_box, *(x for row in self.channel_rows for x in row)):
             child.close()
         super().close()

@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -26,20 +27,50 @@ from .pyramid import (
     LevelRead,
     Pyramid,
     choose_level,
-    factors_text,
     level_read,
     open_pyramid,
     pyramid_from_store,
+    read_cost,
 )
 from .slicer_model import PreviewRequest
 
-__all__ = ["Decision", "Frame", "PreviewModel", "RenderPlan"]
+__all__ = ["CHANNEL_COLORS", "MAX_ACTIVE_CHANNELS", "Channel", "Decision", "Frame", "PreviewModel", "RenderPlan",
+           "channel_colors"]
 
 log = logging.getLogger("tsexplore")
 
 _CHANNEL_LABELS = {"c", "ch", "channel", "channels", "band", "wavelength"}
 _MAX_CHANNELS = 16
 _SAMPLE_PLANE_LIMIT = 64 * 2**20  # sample level 0 (never a mean level) when its plane is at most this many values
+MAX_ACTIVE_CHANNELS = 6  # vizarr's composite limit: additive blending stops being readable beyond it (viv PR #335)
+#: composite colours by number of active channels (EXPLORER 2.5; vizarr's order)
+CHANNEL_COLORS: dict[str, tuple[int, int, int]] = {
+    "gray": (255, 255, 255), "cyan": (0, 255, 255), "yellow": (255, 255, 0), "magenta": (255, 0, 255),
+    "red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255),
+}
+_GUARD_BYTES = 256 * 2**20  # no pyramid: a frame decoding more than this waits for "Load anyway"
+_PLANE_CACHE_BYTES = 256 * 2**20
+_RESAMPLE_BYTES = 8 * 2**20  # no pyramid: above this, auto limits sample the frame, not level 0 again
+
+
+def channel_colors(n: int) -> list[str]:
+    """Colour names for ``n`` active channels: 1 gray; 2 magenta/green; up to 6 cyan, yellow, magenta, red, green,
+    blue."""
+    if n <= 1:
+        return ["gray"][:n]
+    if n == 2:
+        return ["magenta", "green"]
+    return ["cyan", "yellow", "magenta", "red", "green", "blue"][: min(n, MAX_ACTIVE_CHANNELS)]
+
+
+@dataclass
+class Channel:
+    """One channel of a composite: its coordinate on the channel axis, visibility, colour and pinned limits."""
+
+    coord: int
+    visible: bool
+    color: str
+    limits: cm.Limits | None = None  # pinned by the user; None = auto
 
 
 @dataclass(frozen=True)
@@ -63,10 +94,13 @@ class RenderPlan:
     mode: str  # 'intensity' | 'labels' | 'rgb'
     method: str  # downsample method for ``read.extra_factors``
     generation: int = field(default=0, compare=False)
+    cost: tuple[int, int] | None = field(default=None, compare=False)  # (chunks, decoded bytes) of the read
 
     @property
     def read_key(self) -> tuple[Any, ...]:
-        return (self.request, self.level, self.read, self.mode, self.method)
+        """What the decoded plane depends on (not the contrast or colormap): the plane cache's key."""
+        return (self.level, self.read.index_text(), self.read.roles, self.read.extra_factors, self.method,
+                self.request.transform if self.read.index is None else None)
 
 
 @dataclass(frozen=True)
@@ -83,6 +117,8 @@ class Frame:
     render_ms: float
     nan_fraction: float
     generation: int
+    cached: bool = False  # the plane came from the decoded-plane cache (no read)
+    channels: tuple[tuple[int, str, cm.Limits], ...] = ()  # composite: (coord, colour, limits) per shown channel
 
 
 def _as_px(view_px: int | tuple[int, int], hidpi: bool) -> tuple[int, int]:
@@ -152,7 +188,15 @@ class PreviewModel:
         self._pinned_limits: cm.Limits | None = None
         self.generation = 0
         self._future: Any = None
-        self._plane: tuple[Any, npt.NDArray[Any], float] | None = None  # (read_key, data, read_ms)
+        self._plane: tuple[Any, npt.NDArray[Any], float] | None = None  # (read_key, data, read_ms) last shown
+        # decoded planes by (read_key, channel): contrast/colormap/channel-visibility changes never re-read
+        self._planes: OrderedDict[Any, tuple[npt.NDArray[Any], float]] = OrderedDict()
+        self.plane_cache_bytes = _PLANE_CACHE_BYTES
+        self.plane_reads = 0  # planes read from the store (cache misses)
+        self.plane_hits = 0
+        self.guard_bytes = _GUARD_BYTES
+        self._load_anyway = False
+        self.guard_message = ""
         self._lock = threading.RLock()
         self._listeners: list[Callable[[PreviewModel, str], None]] = []
         self.started_at = 0.0
@@ -244,10 +288,31 @@ class PreviewModel:
                 why = "needs uint8, a last dim of 3/4 labelled '', c or rgb, and displayed dims ≥ 32"
             dec.append(Decision("rgb", self.rgb, why))
         self.decisions = dec
+        self._init_channels()
+
+    def _init_channels(self) -> None:
+        """Composite channels: the first 6 are active, coloured by how many are active (beyond 6, off)."""
+        self.channels: list[Channel] = []
+        if self.channel_axis is None or self.rgb or self.labels:
+            return
+        dim = self.pyramid.base.domain[self.channel_axis]
+        n = int(dim.size)
+        names = channel_colors(min(n, MAX_ACTIVE_CHANNELS))
+        for i in range(n):
+            active = i < MAX_ACTIVE_CHANNELS
+            self.channels.append(Channel(int(dim.inclusive_min) + i, active, names[i] if active else "gray"))
 
     @property
     def mode(self) -> str:
-        return "labels" if self.labels else ("rgb" if self.rgb else "intensity")
+        if self.labels:
+            return "labels"
+        if self.rgb:
+            return "rgb"
+        return "composite" if self.channels else "intensity"
+
+    @property
+    def visible_channels(self) -> list[Channel]:
+        return [c for c in self.channels if c.visible]
 
     # -- observers ------------------------------------------------------------------------------------------
     def observe(self, callback: Callable[[PreviewModel, str], None]) -> None:
@@ -287,21 +352,40 @@ class PreviewModel:
             d_r, d_c = lvl.factors[jr], lvl.factors[jc]
             extra = (max(1, math.floor(self.target * f / d_r)), max(1, math.floor(self.target * f / d_c)))
         rd = replace(rd, extra_factors=extra)
+        mode = self.mode
+        ch = self.channel_axis
+        if mode == "composite" and (rd.index is None or ch is None or not isinstance(rd.index[ch], int)):
+            mode = "intensity"  # the channel axis is displayed (or read through index arrays): one plane
         if self.labels:
             method = self.label_method
-        elif self.rgb:
-            method = "stride"
+        elif self.rgb or np.dtype(self.pyramid.base.dtype.numpy_dtype) == np.bool_:
+            method = "stride" if self.rgb else "mode"  # bools stay two-valued
         else:
             method = "mean"
-        return RenderPlan(request, self.view_px, k, f, rd, self.mode, method, generation)
+        cost = None
+        if rd.index is not None:
+            index = list(rd.index)
+            vis = self.visible_channels
+            if mode == "composite" and ch is not None and vis:
+                d = lvl.factors[ch]
+                index[ch] = slice(_floordiv(min(c.coord for c in vis), d), _floordiv(max(c.coord for c in vis), d) + 1)
+            cost = read_cost(lvl.store, tuple(index))
+        return RenderPlan(request, self.view_px, k, f, rd, mode, method, generation, cost)
 
-    def view_for(self, plan: RenderPlan) -> Any:
-        """The lazy TensorStore view the plan reads (rows, cols[, channel])."""
+    def view_for(self, plan: RenderPlan, channel: int | None = None) -> Any:
+        """The lazy TensorStore view the plan reads (rows, cols[, channel]); ``channel`` (a coordinate on the
+        channel axis) replaces the request's channel position, for composites."""
         import tsexplore as ts
 
         lvl = self.pyramid.levels[plan.level]
         rd = plan.read
-        v = lvl.store[plan.request.transform] if rd.index is None else lvl.store[rd.index]
+        if rd.index is None:
+            v = lvl.store[plan.request.transform]
+        else:
+            index = list(rd.index)
+            if channel is not None and self.channel_axis is not None:
+                index[self.channel_axis] = _floordiv(channel, lvl.factors[self.channel_axis])
+            v = lvl.store[tuple(index)]
         if rd.extra_factors != (1, 1):
             by_role = {"rows": rd.extra_factors[0], "cols": rd.extra_factors[1], "channel": 1}
             v = ts.downsample(v, [by_role[role] for role in rd.roles], plan.method)
@@ -397,6 +481,81 @@ class PreviewModel:
             self._auto_limits.clear()
             return self._rerender()
 
+    # -- channels -------------------------------------------------------------------------------------------
+    def _channel(self, i: int) -> Channel:
+        if not self.channels:
+            raise ValueError("this view has no channel axis; pass channel_axis=... to split channels")
+        if not 0 <= i < len(self.channels):
+            raise ValueError(f"channel {i} does not exist; channels are 0..{len(self.channels) - 1}")
+        return self.channels[i]
+
+    def set_channel(self, i: int, *, visible: bool | None = None, limits: tuple[float, float] | None = None) -> Any:
+        """Show/hide channel ``i`` (at most 6 at once) or pin its limits; only newly visible channels are read."""
+        with self._lock:
+            c = self._channel(i)
+            if limits is not None:
+                lo, hi = float(limits[0]), float(limits[1])
+                if not hi > lo:
+                    raise ValueError(f"contrast limits of channel {i} need lo < hi, got [{lo}, {hi}]")
+                c.limits = cm.Limits(lo, hi, "manual")
+            if visible is not None and visible != c.visible:
+                if visible and len(self.visible_channels) >= MAX_ACTIVE_CHANNELS:
+                    raise ValueError(f"at most {MAX_ACTIVE_CHANNELS} channels show at once; hide one before "
+                                     f"showing channel {i}")
+                c.visible = bool(visible)
+                vis = self.visible_channels
+                for c2, name in zip(vis, channel_colors(len(vis))):
+                    c2.color = name
+            return self._start() if visible is not None else self._rerender()
+
+    def auto_channel(self, i: int) -> Any:
+        """Drop channel ``i``'s pinned limits and recompute them from a sample."""
+        with self._lock:
+            c = self._channel(i)
+            c.limits = None
+            self._auto_limits.pop(("channel", c.coord), None)
+            return self._rerender()
+
+    def auto_all(self) -> Any:
+        """Recompute the limits of every channel (and the shared limits) from fresh samples."""
+        with self._lock:
+            for c in self.channels:
+                c.limits = None
+            self._pinned_limits = None
+            self._auto_limits.clear()
+            return self._rerender()
+
+    # -- cost guard and caches ------------------------------------------------------------------------------
+    def load_anyway(self) -> Any:
+        """Read views past the no-pyramid cost guard from now on."""
+        with self._lock:
+            self._load_anyway = True
+            return self._start()
+
+    def invalidate(self) -> None:
+        """Forget decoded planes and auto limits (call after the data changed, e.g. a commit)."""
+        with self._lock:
+            self._planes.clear()
+            self._plane = None
+            self._auto_limits.clear()
+
+    def _cache_get(self, key: Any) -> tuple[npt.NDArray[Any], float] | None:
+        with self._lock:
+            got = self._planes.get(key)
+            if got is not None:
+                self._planes.move_to_end(key)
+                self.plane_hits += 1
+            return got
+
+    def _cache_put(self, key: Any, data: npt.NDArray[Any], read_ms: float) -> None:
+        with self._lock:
+            self._planes[key] = (data, read_ms)
+            self._planes.move_to_end(key)
+            total = sum(int(d.nbytes) for d, _ in self._planes.values())
+            while total > self.plane_cache_bytes and len(self._planes) > 1:
+                _k, (d, _t) = self._planes.popitem(last=False)
+                total -= int(d.nbytes)
+
     def cancel(self) -> None:
         with self._lock:
             if self._future is not None:
@@ -433,6 +592,14 @@ class PreviewModel:
             raise
         old = self._future
         self.plan = plan
+        if self._guarded(plan):
+            if old is not None and not old.done():
+                old.cancel()
+            self._future = None
+            self.status = "guarded"
+            self._notify("guarded")
+            return None
+        self.guard_message = ""
         self.status, self.progress, self.started_at = "loading", 0.0, time.perf_counter()
         fut = spawn(self._run(plan))
         self._future = fut
@@ -461,26 +628,48 @@ class PreviewModel:
     def _stale(self, gen: int) -> bool:
         return gen != self.generation
 
+    def _guarded(self, plan: RenderPlan) -> bool:
+        """No pyramid and a frame that decodes more than ``guard_bytes``: wait for :meth:`load_anyway`."""
+        if self._load_anyway or not self.pyramid.virtual or plan.cost is None or plan.cost[1] <= self.guard_bytes:
+            return False
+        keys = [(plan.read_key, c.coord) for c in self.visible_channels] if plan.mode == "composite" else \
+            [(plan.read_key, None)]
+        if all(k in self._planes for k in keys):
+            return False
+        chunks, nbytes = plan.cost
+        plural = "s" if chunks != 1 else ""
+        self.guard_message = f"no pyramid: this view decodes {chunks:,} chunk{plural}, {_size(nbytes)}"
+        return True
+
     async def _run(self, plan: RenderPlan) -> Frame | None:
         from ..future import run_blocking
 
         gen = plan.generation
         try:
-            cached = self._plane
-            if cached is not None and cached[0] == plan.read_key:
-                data, read_ms = cached[1], cached[2]
-            else:
-                t0 = time.perf_counter()
-                data = _to_display_order(await self._read(plan), plan.read.roles)
-                read_ms = (time.perf_counter() - t0) * 1e3
+            coords: list[int | None] = [c.coord for c in self.visible_channels] if plan.mode == "composite" else [None]
+            got = await asyncio.gather(*(self._plane_for(plan, c) for c in coords))
+            data = got[0][0] if got else np.zeros((0, 0), np.float32)
+            read_ms = max((g[1] for g in got), default=0.0)
+            cached = all(g[2] for g in got)
+            if got:
                 self._plane = (plan.read_key, data, read_ms)
             if self._stale(gen):
                 return None
-            limits = await self._limits(plan, data)
-            if self._stale(gen):
-                return None
             t1 = time.perf_counter()
-            png, nan_frac, cmap = await run_blocking(self._render, data, plan, limits)
+            channels: tuple[tuple[int, str, cm.Limits], ...] = ()
+            if plan.mode == "composite":
+                lims = [await self._limits(plan, g[0], c) for g, c in zip(got, coords)]
+                vis = self.visible_channels
+                channels = tuple((c.coord, c.color, lim) for c, lim in zip(vis, lims) if lim is not None)
+                if self._stale(gen):
+                    return None
+                png, nan_frac = await run_blocking(_render_composite, [g[0] for g in got], channels)
+                limits, cmap = None, f"composite · {len(channels)} channel{'s' if len(channels) != 1 else ''}"
+            else:
+                limits = await self._limits(plan, data)
+                if self._stale(gen):
+                    return None
+                png, nan_frac, cmap = await run_blocking(self._render, data, plan, limits)
             frame = Frame(
                 png,
                 tuple(data.shape),
@@ -492,6 +681,8 @@ class PreviewModel:
                 (time.perf_counter() - t1) * 1e3,
                 nan_frac,
                 gen,
+                cached,
+                channels,
             )
         except asyncio.CancelledError:
             with self._lock:
@@ -517,11 +708,25 @@ class PreviewModel:
         log.error("tsexplore Preview: %s: %s", type(exc).__name__, exc, exc_info=exc)
         self._notify("error")
 
-    async def _read(self, plan: RenderPlan) -> npt.NDArray[Any]:
+    async def _plane_for(self, plan: RenderPlan, channel: int | None) -> tuple[npt.NDArray[Any], float, bool]:
+        """``(plane, read ms, from cache)``: the decoded plane of one channel, read only on a cache miss."""
+        key = (plan.read_key, channel)
+        got = self._cache_get(key)
+        if got is not None:
+            return got[0], got[1], True
+        t0 = time.perf_counter()
+        data = _to_display_order(await self._read(plan, channel), plan.read.roles)
+        read_ms = (time.perf_counter() - t0) * 1e3
+        with self._lock:
+            self.plane_reads += 1
+        self._cache_put(key, data, read_ms)
+        return data, read_ms, False
+
+    async def _read(self, plan: RenderPlan, channel: int | None = None) -> npt.NDArray[Any]:
         """Read the plane in row bands so slow reads report progress; cancellation propagates to each band."""
         import tsexplore as ts
 
-        v = self.view_for(plan)
+        v = self.view_for(plan, channel)
         rows = v.domain[0]
         n = self.progress_bands if rows.size * v.domain[1].size >= 512 * 512 else 1
         n = max(1, min(n, rows.size))
@@ -548,11 +753,15 @@ class PreviewModel:
             self.progress = value
         self._notify("progress")
 
-    async def _limits(self, plan: RenderPlan, data: npt.NDArray[Any]) -> cm.Limits | None:
+    async def _limits(self, plan: RenderPlan, data: npt.NDArray[Any], channel: int | None = None) -> cm.Limits | None:
         from ..future import run_blocking
 
         if plan.mode == "labels":
             return None
+        if channel is not None:
+            pinned = next((c.limits for c in self.channels if c.coord == channel), None)
+            if pinned is not None:
+                return pinned
         if self._pinned_limits is not None:
             return self._pinned_limits
         dt = np.dtype(data.dtype)
@@ -561,11 +770,11 @@ class PreviewModel:
         if self.pyramid.window is not None and dt.kind in "uif":
             lo, hi = self.pyramid.window
             return cm.Limits(lo, hi, "omero window")
-        key = self._stats_key(plan)
+        key = ("channel", channel) if channel is not None else self._stats_key(plan)
         got = self._auto_limits.get(key)
         if got is not None:
             return got
-        sample = await self._sample(plan, data)
+        sample = await self._sample(plan, data, channel)
         lo_p, hi_p = self.percentiles
         limits = await run_blocking(cm.auto_limits, sample, lo_p, hi_p)
         self._auto_limits[key] = limits
@@ -579,18 +788,22 @@ class PreviewModel:
         maps = plan.request.transform.output
         return ("channel", int(maps[ch].offset)) if maps[ch].input_dimension is None else ("all",)
 
-    async def _sample(self, plan: RenderPlan, data: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    async def _sample(self, plan: RenderPlan, data: npt.NDArray[Any], channel: int | None = None) -> npt.NDArray[Any]:
         """≤ 65,536 values by stride from level 0 of the shown plane (mean levels narrow the tails); falls back to
         the frame itself when level 0's plane is too large or not reachable."""
         import tsexplore as ts
 
         if plan.level == 0 and plan.read.extra_factors == (1, 1):
             return cm.sample_values(data)
+        if self.pyramid.virtual and plan.cost is not None and plan.cost[1] > _RESAMPLE_BYTES:
+            return cm.sample_values(data)  # a strided level-0 sample would decode every chunk a second time
         try:
             rd = level_read(self.pyramid.levels[0], plan.request.transform, plan.request.rows or 0,
                             plan.request.cols or 1)
         except ValueError:
             return cm.sample_values(data)
+        if channel is not None and rd.index is not None and self.channel_axis is not None:
+            rd = replace(rd, index=tuple(channel if j == self.channel_axis else x for j, x in enumerate(rd.index)))
         v = self.pyramid.levels[0].store[plan.request.transform if rd.index is None else rd.index]
         size = int(np.prod(v.shape)) if v.rank else 1
         if size > _SAMPLE_PLANE_LIMIT:
@@ -619,30 +832,86 @@ class PreviewModel:
     # -- text ------------------------------------------------------------------------------------------------
     @property
     def status_text(self) -> str:
-        """E.g. "level 1 of 4 (1x2x2) · 512 x 512 uint16 · [116, 3625] omero window · read 12 ms · render 9 ms"."""
+        """E.g. "level 2/5 (4x) · 16 chunks, 12 cached, 3.9 MiB · auto p0.5-99.5 · NaN 0 % · 38 ms"."""
         if self.status == "error" and self.error is not None:
             return f"error: {type(self.error).__name__}: {self.error}"
-        fr = self.frame
         parts = []
         plan = self.plan
+        fr = self.frame
         if plan is not None:
             lvl = self.pyramid.levels[plan.level]
-            how = "auto" if self.level_override is None else "fixed"
-            parts.append(f"level {plan.level} of {len(self.pyramid.levels)} ({factors_text(lvl.factors)}, {how})")
+            jr, jc = plan.read.shown_dims
+            fac = (lvl.factors[jr], lvl.factors[jc]) if jr >= 0 else (1.0, 1.0)
+            fac_text = f"{fac[0]:g}\u00d7" if fac[0] == fac[1] else f"{fac[0]:g}\u00d7{fac[1]:g}"
+            level = f"level {plan.level}/{len(self.pyramid.levels)} ({fac_text})"
+            if self.level_override is not None:
+                level += " fixed"
+            parts.append(level)
             if plan.read.extra_factors != (1, 1):
                 fr_, fc_ = plan.read.extra_factors
-                parts.append(f"+ downsample {fr_}\u00d7{fc_} {plan.method}")
+                parts.append(f"virtual {fr_}\u00d7{fc_} {plan.method}")
+            if plan.cost is not None:
+                chunks, nbytes = plan.cost
+                cached = chunks if fr is not None and fr.plan.read_key == plan.read_key and fr.cached else 0
+                parts.append(f"{chunks:,} chunk{'s' if chunks != 1 else ''}, {cached:,} cached, {_size(nbytes)}")
+        if self.status == "guarded":
+            parts.append(self.guard_message + " · Load anyway?")
+            return " · ".join(parts)
         if self.status == "loading":
             parts.append(f"loading {self.progress:.0%}")
         if fr is not None:
-            parts.append(" \u00d7 ".join(str(s) for s in fr.shape) + f" {fr.dtype}")
-            if fr.limits is not None:
-                parts.append(str(fr.limits))
-            parts.append(fr.colormap)
-            if fr.nan_fraction:
-                parts.append(f"NaN {fr.nan_fraction:.1%}")
-            parts.append(f"read {fr.read_ms:.0f} ms · render {fr.render_ms:.0f} ms")
+            if fr.channels:
+                parts.append(" + ".join(f"{c} {col} [{lim.lo:.4g}, {lim.hi:.4g}]" for c, col, lim in fr.channels))
+            elif fr.limits is not None:
+                parts.append(fr.limits.how)
+            if fr.colormap not in ("gray",) and not fr.channels:
+                parts.append(fr.colormap)
+            if np.dtype(fr.dtype).kind in "fc":
+                parts.append(f"NaN {_pct(fr.nan_fraction)} %")
+            parts.append(f"{fr.read_ms + fr.render_ms:.0f} ms")
         return " · ".join(parts)
+
+
+def _pct(x: float) -> str:
+    v = 100.0 * x
+    return "0" if v == 0 else f"{v:.1f}".rstrip("0").rstrip(".") if v >= 0.1 else "< 0.1"
+
+
+def _size(n: int) -> str:
+    x = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if x < 1024 or unit == "TiB":
+            return f"{int(x)} B" if unit == "B" else f"{x:.1f} {unit}"
+        x /= 1024
+    return f"{n} B"
+
+
+def _floordiv(a: int, d: float) -> int:
+    return math.floor(a / d)
+
+
+def _render_composite(
+    planes: list[npt.NDArray[Any]], channels: tuple[tuple[int, str, cm.Limits], ...]
+) -> tuple[bytes, float]:
+    """Additive blend: each channel scaled by its limits to [0, 1] times its colour; NaN adds nothing."""
+    if not planes:
+        return cm.encode_rgba(np.zeros((1, 1, 3), np.uint8)), 0.0
+    h, w = planes[0].shape[:2]
+    acc = np.zeros((h, w, 3), np.float32)
+    nan = 0.0
+    for data, (_c, color, lim) in zip(planes, channels):
+        x = np.abs(data) if np.iscomplexobj(data) else data
+        x = x.astype(np.float32, copy=False)
+        span = lim.hi - lim.lo if lim.hi > lim.lo else 1.0
+        t = (x - np.float32(lim.lo)) * np.float32(1.0 / span)
+        np.clip(t, 0, 1, out=t)
+        bad = np.isnan(t)
+        if bad.any():
+            nan += float(bad.mean())
+            t[bad] = 0
+        acc += t[..., None] * (np.asarray(CHANNEL_COLORS[color], np.float32) / 255)
+    np.clip(acc, 0, 1, out=acc)
+    return cm.encode_rgba((acc * 255 + 0.5).astype(np.uint8)), nan / max(1, len(planes))
 
 
 def _to_display_order(data: npt.NDArray[Any], roles: tuple[str, ...]) -> npt.NDArray[Any]:

@@ -25,6 +25,7 @@ __all__ = [
     "level_read",
     "open_pyramid",
     "pyramid_from_store",
+    "read_cost",
 ]
 
 LOD_MARGIN = 1.1  # neuroglancer's filterVisibleSources margin
@@ -392,3 +393,54 @@ def level_read(  # noqa: PLR0917
 
 def factors_text(factors: Sequence[float]) -> str:
     return "\u00d7".join(f"{x:g}" for x in factors)
+
+
+def read_cost(store: Any, index: tuple[Any, ...] | None) -> tuple[int, int] | None:
+    """``(chunks, decoded bytes)`` that reading ``store[index]`` touches, from the read chunk grid alone (no I/O).
+
+    An array without a chunk grid counts as one chunk; ``None`` when ``index`` is not a plain int/slice tuple.
+    """
+    import numpy as np
+
+    if index is None or len(index) != store.rank:
+        return None
+    layout = store.chunk_layout
+    shape = layout.read_chunk.shape
+    origin = layout.grid_origin
+    dom = store.domain
+    chunks, nbytes = 1, int(np.dtype(store.dtype.numpy_dtype).itemsize)
+    for j, x in enumerate(index):
+        lo, hi = int(dom[j].inclusive_min), int(dom[j].exclusive_max)
+        c = None if shape is None or shape[j] is None else int(shape[j])
+        o = 0 if origin is None or origin[j] is None else int(origin[j])
+        if isinstance(x, int):
+            idx = np.array([x], np.int64)
+        elif isinstance(x, slice):
+            idx = _slice_indices(x, lo, hi)
+        else:
+            return None
+        idx = idx[(idx >= lo) & (idx < hi)]
+        if idx.size == 0:
+            return 0, 0
+        if c is None or c <= 0:  # no grid: the whole dimension is one chunk
+            nbytes *= hi - lo
+            continue
+        cells = np.unique((idx - o) // c)
+        chunks *= int(cells.size)
+        starts = np.maximum(cells * c + o, lo)
+        stops = np.minimum((cells + 1) * c + o, hi)
+        nbytes *= int((stops - starts).sum())
+    return chunks, nbytes
+
+
+def _slice_indices(x: slice, lo: int, hi: int) -> Any:
+    import numpy as np
+
+    step = 1 if x.step is None else int(x.step)
+    if step > 0:
+        start = lo if x.start is None else int(x.start)
+        stop = hi if x.stop is None else int(x.stop)
+    else:
+        start = hi - 1 if x.start is None else int(x.start)
+        stop = lo - 1 if x.stop is None else int(x.stop)
+    return np.arange(start, stop, step, dtype=np.int64)
