@@ -151,30 +151,42 @@ class Spec(Indexable):
         out: dict[str, Any] = dict(d.to_json(include_defaults=include_defaults))
         out["driver"] = d.driver_name
         schema = d.schema
-        if schema.dtype is not None:
-            out["dtype"] = schema.dtype.name
+        dt = schema.dtype
+        if dt is None:
+            with contextlib.suppress(status.StatusError):
+                dt = self.dtype
+        if dt is not None:
+            out["dtype"] = dt.name
         sj = schema.to_json()
         sj.pop("dtype", None)
-        if self._transform is not None or schema.domain is not None:
-            sj.pop("rank", None)
+        rank = sj.pop("rank", None)
+        transform = self.transform
         if include_defaults:
             full = schema.to_json()
-            if "rank" not in full and self.rank != -1:
+            if dt is not None:
+                full["dtype"] = dt.name
+            if "rank" not in full and self.rank is not None:
                 full["rank"] = self.rank
             if full:
                 out["schema"] = full
         elif sj:
             out["schema"] = sj
-        if self._transform is not None:
-            out["transform"] = self._transform.to_json()
-        elif "rank" in sj and not include_defaults:
-            out["schema"] = sj
+        if transform is not None:
+            out["transform"] = transform.to_json()
+        elif rank is not None:
+            out["rank"] = rank
         for f in OPEN_FLAGS:
             if self._flags.get(f) and d.uses_kvstore:
                 out[f] = True
         if out.get("open") and not out.get("create"):
             del out["open"]
         out.update(self._recheck)
+        if include_defaults and d.uses_kvstore:
+            for f in ("assume_cached_metadata", "assume_metadata", "delete_existing"):
+                out.setdefault(f, False)
+            out.setdefault("recheck_cached_data", True)
+            out.setdefault("recheck_cached_metadata", "open")
+            out.setdefault("schema", {})
         if d.kvstore is not None:
             out["kvstore"] = d.kvstore.to_json(include_defaults=include_defaults)
         if self._bound is not None:
@@ -304,19 +316,22 @@ class Spec(Indexable):
         return self._driver.effective_schema().dtype
 
     @property
-    def rank(self) -> int:
+    def rank(self) -> int | None:
         if self._transform is not None:
             return self._transform.input_rank
-        r = self._driver.effective_schema().rank
-        return -1 if r is None else r
+        r: int | None = self._driver.effective_schema().rank
+        return r
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> int | None:
         return self.rank
 
     @property
     def transform(self) -> IndexTransform | None:
-        return self._transform
+        """The spec's transform, or the identity over the domain the driver members imply."""
+        if self._transform is not None:
+            return self._transform
+        return self._driver.implied_transform()
 
     @property
     def domain(self) -> IndexDomain | None:

@@ -123,6 +123,10 @@ class DriverSpec(abc.ABC):
         """
         return self.schema
 
+    def implied_transform(self) -> IndexTransform | None:
+        """The transform ``Spec.transform``/``to_json`` show when the spec has none (default: none)."""
+        return None
+
     def apply_schema(self, schema: Schema) -> None:
         """Validate/absorb new schema constraints (``Spec.update(dtype=...)``); default: merge them."""
         self.schema = self.schema.merged(schema)

@@ -117,7 +117,7 @@ class CastSpec(DriverSpec):
         bj = self.base_spec.to_json(include_defaults=include_defaults)
         if include_defaults and "rank" not in bj:
             r = self.base_spec.rank
-            if r != -1:
+            if r is not None:
                 bj["rank"] = r
         return {"base": bj}
 

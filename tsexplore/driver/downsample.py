@@ -124,8 +124,8 @@ class DownsampleSpec(DriverSpec):
                 'Error parsing object member "downsample_factors": Expected array, but member is missing'
             )
         factors = reader.get("downsample_factors", _parse_factors)
-        rank = base.rank if base.rank != -1 else schema.rank
-        if rank is not None and rank != -1 and rank != len(factors):
+        rank = base.rank if base.rank is not None else schema.rank
+        if rank is not None and rank != len(factors):
             raise status.invalid_argument(
                 f'Error parsing object member "downsample_factors": Rank specified by rank ({len(factors)}) does '
                 f"not match existing rank specified by schema ({rank})"
@@ -424,7 +424,7 @@ def downsample(base: Any, downsample_factors: Any, method: Any) -> Any:
     m = parse_method(method)
     factors = [int(f) for f in downsample_factors]
     if isinstance(base, Spec):
-        if base.rank != -1:
+        if base.rank is not None:
             _check_factors(factors, base.rank)
         else:
             _check_factors(factors, len(factors))

@@ -110,6 +110,10 @@ class MetadataFormat(abc.ABC):
         """The domain a spec's ``metadata`` member implies (``None`` when it does not say)."""
         return None
 
+    def implied_dtype(self, constraints: dict[str, Any], options: dict[str, Any]) -> Any:
+        """The numpy dtype a spec's ``metadata`` member implies (``None`` when it does not say)."""
+        return None
+
     def check_constraints(self, value: Any) -> dict[str, Any]:
         """Parse a spec's ``metadata`` member (only the members given)."""
         return jsonb.expect_object(value)
@@ -172,14 +176,25 @@ class ChunkedDriverSpec(DriverSpec):
         return IndexDomain._make((lo, hi, (False,) * n, upper, labels))
 
     def effective_schema(self) -> Any:
+        from ..dtype import dtype as ts_dtype
+
         dom = self.spec_domain()
-        if dom is None:
+        dt = None if self.schema.dtype is not None else self.format.implied_dtype(self.metadata, self.options)
+        if dom is None and dt is None:
             return self.schema
         out = self.schema.copy()
-        out._domain = dom
-        if out._rank is None:
-            out._rank = dom.rank
+        if dt is not None:
+            out._dtype = ts_dtype(dt)
+        if dom is not None:
+            out._domain = dom
+            if out._rank is None:
+                out._rank = dom.rank
         return out
+
+    def implied_transform(self) -> IndexTransform | None:
+        """An identity transform over the domain the spec implies (tensorstore writes it as ``transform``)."""
+        dom = self.spec_domain()
+        return None if dom is None else IndexTransform(dom)
 
     @classmethod
     def make(cls, schema: Any, metadata: dict[str, Any], kvstore: Any, **options: Any) -> ChunkedDriverSpec:

@@ -96,7 +96,7 @@ class LazyDriver(Driver):
         if dom is not None:
             return dom  # type: ignore[no-any-return]
         rank = self.base_spec.rank
-        if rank == -1:
+        if rank is None:
             return None
         return IndexDomain(rank=rank)
 

@@ -73,6 +73,19 @@ class ZarrMetadataFormat(MetadataFormat):
         upper = (True,) * m + (False,) * (n - m)
         return IndexDomain._make(((0,) * n, full, (False,) * n, upper, ("",) * n))
 
+    def implied_dtype(self, constraints: dict[str, Any], options: dict[str, Any]) -> Any:
+        if "dtype" not in constraints:
+            return None
+        dt = parse_v2_dtype(constraints["dtype"])
+        field = options.get("field")
+        if field is None:
+            return None if dt.has_fields else dt.native
+        for f in dt.fields:
+            if f.name == field:
+                base = np.dtype(f.dtype)
+                return base.newbyteorder("=") if base.byteorder in "<>" else base
+        return None
+
     def codec_json(self, meta: Zarr2Metadata) -> dict[str, Any]:
         comp = None if meta.compressor is None else meta.compressor.to_json()
         return {"compressor": comp, "driver": "zarr", "filters": None}

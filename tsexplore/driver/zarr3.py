@@ -92,6 +92,9 @@ class Zarr3MetadataFormat(MetadataFormat):
         labels = tuple(x or "" for x in names) if isinstance(names, list) and len(names) == n else ("",) * n
         return IndexDomain._make(((0,) * n, tuple(int(x) for x in shape), (False,) * n, (True,) * n, labels))
 
+    def implied_dtype(self, constraints: dict[str, Any], options: dict[str, Any]) -> Any:
+        return parse_data_type(constraints["data_type"]) if "data_type" in constraints else None
+
     def check_constraints(self, value: Any) -> dict[str, Any]:
         obj = expect_object(value)
         if "fill_value" in obj and "data_type" not in obj:
@@ -244,6 +247,12 @@ def _validate_schema(
             if lo != 0 or (hi != s and not domain.implicit_upper_bounds[i]):
                 stored_txt = "{ " + ", ".join(f"[0, {x}*)" for x in shape) + " }"
                 what = "Lower" if lo != 0 else "Upper"
+                if fmt.driver_name == "zarr":
+                    raise status.invalid_argument(
+                        f"domain from metadata does not match domain in schema: Cannot merge index domain "
+                        f"{stored_txt} with index domain {domain}: Mismatch in dimension {i}: "
+                        f"{what} bounds do not match"
+                    )
                 raise status.failed_precondition(
                     f"Mismatch between metadata and schema: Cannot merge index domain {domain} with index domain "
                     f"{stored_txt}: Mismatch in dimension {i}: {what} bounds do not match"
@@ -295,3 +304,9 @@ class Zarr3DriverSpec(ChunkedDriverSpec):
     driver_name: ClassVar[str] = "zarr3"
     url_scheme: ClassVar[str | None] = "zarr3"
     format: ClassVar[MetadataFormat] = Zarr3MetadataFormat()
+
+    def to_json(self, *, include_defaults: bool) -> dict[str, Any]:
+        out = super().to_json(include_defaults=include_defaults)
+        if self.metadata or include_defaults:  # tensorstore always states the node type
+            out["metadata"] = dict(sorted({**self.metadata, "node_type": "array"}.items()))
+        return out
