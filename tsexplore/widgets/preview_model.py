@@ -647,7 +647,10 @@ class PreviewModel:
         gen = plan.generation
         try:
             coords: list[int | None] = [c.coord for c in self.visible_channels] if plan.mode == "composite" else [None]
-            got = await asyncio.gather(*(self._plane_for(plan, c) for c in coords))
+            if len(coords) == 1:
+                got = [await self._plane_for(plan, coords[0])]
+            else:
+                got = list(await asyncio.gather(*(self._plane_for(plan, c) for c in coords)))
             data = got[0][0] if got else np.zeros((0, 0), np.float32)
             read_ms = max((g[1] for g in got), default=0.0)
             cached = all(g[2] for g in got)

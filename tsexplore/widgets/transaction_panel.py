@@ -97,21 +97,49 @@ class TransactionPanel(w.VBox):  # type: ignore[misc]
         self.error.add_class("tsx-txn-error")
         self.code_text = w.Textarea(rows=4, layout=w.Layout(width="100%"))
         self.code_text.add_class("tsx-txn-code")
-        atomic_note = "atomic: yes" if atomic else "atomic: no (keys are committed one by one)"
+        self.estimate = w.HTML()
+        self.estimate.add_class("tsx-txn-estimate")
+        self.undo_button = w.Button(description="Undo last", icon="undo", disabled=True,
+                                    tooltip="drop the last edit; the others are replayed from the stored data")
+        self.undo_button.add_class("tsx-txn-undo")
+        self.clear_button = w.Button(description="Clear", disabled=True, tooltip="drop every staged edit")
+        self.clear_button.add_class("tsx-txn-clear")
+        self.atomic_note = w.HTML()
+        self.atomic_note.add_class("tsx-txn-atomic")
+        self.confirm = w.HTML()
+        self.confirm_yes = w.Button(description="Yes, abort", button_style="danger")
+        self.confirm_no = w.Button(description="Keep edits")
+        self.confirm_box = w.HBox([self.confirm, self.confirm_yes, self.confirm_no], layout=w.Layout(display="none"))
+        self.confirm_box.add_class("tsx-txn-confirm")
+        self.reapply_button = w.Button(description="Re-read & re-apply", button_style="warning",
+                                       tooltip="re-read the stored data (keeping the other writer's) and re-stage")
+        self.reapply_button.add_class("tsx-txn-reapply")
+        self.conflict_abort = w.Button(description="Abort", button_style="danger")
+        self.conflict_box = w.HBox([self.reapply_button, self.conflict_abort], layout=w.Layout(display="none"))
+        self.conflict_box.add_class("tsx-txn-conflict")
         super().__init__([
             self.selection_label,
             w.HBox([self.value_text, self.stage_button]),
+            self.estimate,
             self.staged,
+            w.HBox([self.undo_button, self.clear_button]),
             w.HBox([self.diff_mode]), self.diff_image,
+            self.atomic_note,
             w.HBox([self.commit_button, self.abort_button]),
-            w.HTML(f'<span class="tsx-note">{html.escape(atomic_note)}</span>'),
+            self.confirm_box, self.conflict_box,
             self.status, self.error, self.code_text,
         ])
         self.add_class("tsx-txn")
         show = guarded(self._show_exception)
         self.stage_button.on_click(show(lambda _b: self.stage_text(self.value_text.value)))
         self.commit_button.on_click(show(lambda _b: self.commit()))
-        self.abort_button.on_click(show(lambda _b: self.abort()))
+        self.abort_button.on_click(show(lambda _b: self.request_abort()))
+        self.confirm_yes.on_click(show(lambda _b: self.abort()))
+        self.confirm_no.on_click(show(lambda _b: self._hide_confirm()))
+        self.undo_button.on_click(show(lambda _b: self._watch(self.model.undo_last())))
+        self.clear_button.on_click(show(lambda _b: self.request_abort()))
+        self.reapply_button.on_click(show(lambda _b: self._watch(self.model.reapply())))
+        self.conflict_abort.on_click(show(lambda _b: self.abort()))
         self.diff_mode.observe(show(lambda _c: self._paint()), names="value")
         self.model.observe(lambda _m: self._ui.run(show(self._refresh)))
         self._refresh()
@@ -131,9 +159,37 @@ class TransactionPanel(w.VBox):  # type: ignore[misc]
         fut.add_done_callback(lambda f: self._ui.run(self.refresh_diff))
         return fut
 
+    def request_abort(self) -> None:
+        """Abort, asking first when more than one edit would be lost."""
+        if self.model.abort_needs_confirmation:
+            n = len(self.model.ops)
+            self.confirm.value = f"<b>Abort {n} staged edits?</b> Storage is not touched."
+            self.confirm_box.layout.display = ""
+            return
+        self.abort()
+
     def abort(self) -> None:
+        self._hide_confirm()
         self.model.abort()
         self.refresh_diff()
+
+    def _hide_confirm(self) -> None:
+        self.confirm_box.layout.display = "none"
+
+    def _watch(self, fut: Any) -> Any:
+        def done(f: Any) -> None:
+            if f.exception() is None:
+                self._ui.run(self.refresh_diff)
+            else:
+                self._report(f)
+
+        fut.add_done_callback(done)
+        return fut
+
+    def _report(self, f: Any) -> None:
+        exc = f.exception()
+        if exc is not None:
+            self._ui.run(lambda: self._show_exception(exc))
 
     def refresh_diff(self) -> None:
         """Re-read before/after for the selection (one read each) and repaint."""
@@ -164,18 +220,34 @@ class TransactionPanel(w.VBox):  # type: ignore[misc]
         m = self.model
         sel = m.selection_text or "..."
         self.selection_label.value = f'selection: <code>{html.escape(m.store_name)}[{html.escape(sel)}]</code>'
-        rows = m.staged_chunks()
-        if rows:
-            body = "".join(
-                f"<tr><td>{html.escape(r.key)}</td><td>{r.writes}</td><td>{r.nbytes:,} B</td></tr>" for r in rows[:50]
-            )
-            more = f"<div>… {len(rows) - 50} more keys</div>" if len(rows) > 50 else ""
-            self.staged.value = (
-                f"<b>{len(m.ops)} staged edit(s), {len(rows)} key(s)</b>"
-                f'<table class="tsx-table"><tr><th>key</th><th>writes</th><th>bytes</th></tr>{body}</table>{more}'
-            )
+        try:
+            self.estimate.value = f'<span class="tsx-note">staging here {html.escape(str(m.estimate()))}</span>'
+        except Exception as e:  # a selection the grid cannot estimate: say so, staging still works
+            self.estimate.value = f'<span class="tsx-note">no estimate: {html.escape(str(e))}</span>'
+        if m.ops:
+            items = []
+            for op in m.ops:
+                body = "".join(
+                    f"<tr><td>{html.escape(c.key)}</td><td>{html.escape(c.kind)}</td><td>{c.nbytes:,} B</td></tr>"
+                    for c in op.chunks[:50]
+                )
+                more = f"<div>… {len(op.chunks) - 50} more chunks</div>" if len(op.chunks) > 50 else ""
+                items.append(
+                    f'<details class="tsx-txn-op"><summary><code>{html.escape(op.row)}</code></summary>'
+                    f'<table class="tsx-table"><tr><th>key</th><th>write</th><th>staged</th></tr>{body}</table>'
+                    f"{more}</details>"
+                )
+            n_keys = len(m.staged_chunks())
+            self.staged.value = f"<b>{len(m.ops)} staged edit(s), {n_keys} key(s)</b>" + "".join(items)
         else:
             self.staged.value = '<span class="tsx-note">nothing staged</span>'
+        idle = m.state in ("open", "failed")
+        self.undo_button.disabled = not (m.ops and idle)
+        self.clear_button.disabled = not (m.ops and idle)
+        self.atomic_note.value = f'<span class="tsx-note">{html.escape(m.atomicity)}</span>'
+        self.conflict_box.layout.display = "" if m.state == "conflict" else "none"
+        if not m.ops:
+            self._hide_confirm()
         self.commit_button.disabled = not m.can_commit
         self.status.value = html.escape(m.message)
         if m.error:
