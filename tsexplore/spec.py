@@ -484,6 +484,8 @@ def parse_spec_json(value: Any) -> Spec:
         from .kvstore import KvStore
 
         kv = reader.get("kvstore", KvStore.Spec)
+        if cls.kvstore_is_directory and kv._path and not kv._path.endswith("/"):
+            kv._path += "/"  # tensorstore: the array's keys go under "<path>/", as in spec JSON it shows
     resources = {k: reader.get(k, lambda v: v) for k in cls.context_resources if reader.has(k)}
     driver = cls.from_json(reader, schema)
     reader.finish()

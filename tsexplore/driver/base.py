@@ -79,12 +79,15 @@ class DriverSpec(abc.ABC):
       :attr:`resource_values`; unbinding a context writes them into the ``context`` member.
     * ``uses_kvstore``: the ``kvstore`` member is parsed into :attr:`kvstore` (a ``KvStore.Spec``).
     * ``url_scheme``: the URL pipeline component (``'zarr3'`` for ``'memory://|zarr3:'``).
+    * ``kvstore_is_directory``: a JSON ``kvstore.path`` gets a trailing "/" (zarr, zarr3).
     """
 
     driver_name: ClassVar[str]
     context_resources: ClassVar[tuple[str, ...]] = ()
     uses_kvstore: ClassVar[bool] = False
     url_scheme: ClassVar[str | None] = None
+    #: a ``kvstore.path`` in the JSON member names a directory ("/" appended when missing)
+    kvstore_is_directory: ClassVar[bool] = False
 
     schema: Schema
     resource_values: dict[str, Any]

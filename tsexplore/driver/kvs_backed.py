@@ -125,6 +125,7 @@ class ChunkedDriverSpec(DriverSpec):
     uses_kvstore: ClassVar[bool] = True
     context_resources: ClassVar[tuple[str, ...]] = ("cache_pool", "data_copy_concurrency")
     format: ClassVar[MetadataFormat]
+    kvstore_is_directory: ClassVar[bool] = True
     extra_members: ClassVar[tuple[str, ...]] = ()
 
     metadata: dict[str, Any]
