@@ -207,8 +207,10 @@ class Slicer(w.VBox):  # type: ignore[misc]
             wanted = [(s.dim, s.name, s.lower, s.upper) for s in model.sliders]
             if wanted != [r.key() for r in self.rows_by_dim.values()]:
                 for old in self.rows_by_dim.values():
-                    for x in old.widgets():
-                        x.close()
+                    for x in old.widgets():  # with their layouts and styles: open models bloat saved notebooks
+                        for part in (getattr(x, "layout", None), getattr(x, "style", None), x):
+                            if isinstance(part, w.Widget):
+                                part.close()
                 self.rows_by_dim = {
                     s.dim: _DimRow(self, s, s.label.lower() in TIME_LABELS) for s in model.sliders
                 }

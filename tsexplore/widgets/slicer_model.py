@@ -117,6 +117,12 @@ class SingleFlight:
     def pending(self) -> Any:
         return self._pending if self._has_pending else None
 
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight and nothing pending."""
+        with self._lock:
+            return not self._busy and not self._has_pending
+
 
 def unit_text(unit: Any) -> str:
     """'µm' for ts.Unit(…, 'um'); '' for no unit."""
