@@ -64,7 +64,8 @@ CSS = (
     "font-family:var(--jp-content-font-family,sans-serif);font-size:13px;line-height:1.4}"
     ".tsx-header{padding:4px 0 6px;border-bottom:1px solid var(--tsx-border);margin-bottom:4px}"
     ".tsx-type{font-weight:bold}.tsx-sub{color:var(--tsx-fg2)}"
-    ".tsx-sections{list-style:none;padding:0;margin:0}.tsx-section{margin:2px 0}"
+    ".tsx-wrap .tsx-sections{list-style:none;padding:0;margin:0}"  # beats JupyterLab's `.jp-RenderedHTMLCommon ul`
+    ".tsx-wrap .tsx-section{list-style:none;margin:2px 0}"
     ".tsx-toggle{position:absolute;opacity:0;width:1px;height:1px}"
     ".tsx-toggle+label{cursor:pointer;color:var(--tsx-fg0);font-weight:600;display:inline-block}"
     ".tsx-toggle+label:before{content:'\\25B8';display:inline-block;width:1.1em;color:var(--tsx-fg2)}"
