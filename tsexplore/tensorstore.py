@@ -274,8 +274,16 @@ class TensorStore(Indexable):
     def storage_statistics(
         self, *, query_not_stored: bool = False, query_fully_stored: bool = False
     ) -> Future[Any]:
+        """Whether the view's region is stored at all / entirely, at chunk granularity (as tensorstore)."""
+        driver = self._driver
+        base = self.base if driver.base() is not None else None  # adapters (cast, downsample) ask their base
+
         async def run() -> Any:
-            ns, fs = await self._driver.storage_statistics(
+            if base is not None and type(driver).storage_statistics is Driver.storage_statistics:
+                return await base.storage_statistics(
+                    query_not_stored=query_not_stored, query_fully_stored=query_fully_stored
+                )
+            ns, fs = await driver.storage_statistics(
                 self._transform, query_not_stored=query_not_stored, query_fully_stored=query_fully_stored
             )
             return StorageStatistics(not_stored=ns, fully_stored=fs)

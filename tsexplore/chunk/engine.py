@@ -24,7 +24,7 @@ import numpy as np
 from .. import status
 from ..codec import ChunkDecodeError
 from ..index.transform import IndexTransform
-from ..kvstore.types import NO_VALUE, ReadOptions, ReadResult
+from ..kvstore.types import NO_VALUE, KeyRange, ReadOptions, ReadResult
 from .cache import CacheEntry, ChunkCache, staleness_bound
 from .format import ChunkFormat
 from .kvio import KvAccess
@@ -423,6 +423,40 @@ class ChunkEngine:
             self._discard_inner(key)
 
     # ------------------------------------------------------------------------------------ resize
+    async def stored_cells(self, lo: Sequence[int], hi: Sequence[int]) -> list[bool]:
+        """Per read chunk touching the box ``[lo, hi)``: is it stored?  Chunk keys come from one kvstore
+        list over the key range they span (no chunk is read); sub-chunks of shards from shard indices."""
+        fmt = self.fmt
+        shard = fmt.shard
+        cs = tuple(fmt.chunk_shape)[: len(lo)]
+        inner = tuple(shard.inner_shape)[: len(lo)] if shard is not None else cs
+        ranges = [range(a // c, (b - 1) // c + 1) for a, b, c in zip(lo, hi, inner)]
+        cells = list(itertools.product(*ranges))
+        ratio = tuple(c // r for c, r in zip(cs, inner))
+        outer = {cell: tuple(x // r for x, r in zip(cell, ratio)) for cell in cells}
+        keys = {o: self.kv.full_key(fmt.key(o)) for o in set(outer.values())}
+        if not keys:
+            return []
+        first, last = min(keys.values()), max(keys.values())
+        listed = set(await self.kv.driver.list_keys(KeyRange(first, last + b"\x00")))
+        present = {o for o, k in keys.items() if k in listed}
+        if shard is None:
+            return [outer[c] in present for c in cells]
+        off, length = shard.index_byte_range()
+        rng = (off, None) if off < 0 else (off, off + length)
+        indices: dict[tuple[int, ...], Any] = {}
+        for o in present:
+            key = fmt.key(o)
+            res = await self.kv.read(key, ReadOptions(byte_range=rng))
+            if res.state == "value":
+                indices[o] = shard.decode_index(res.value, key)
+        out = []
+        for c in cells:
+            index = indices.get(outer[c])
+            local = tuple(x - s * r for x, s, r in zip(c, outer[c], ratio))
+            out.append(index is not None and index.byte_range(local) is not None)
+        return out
+
     async def delete_outside(self, old_shape: Sequence[int], new_shape: Sequence[int]) -> None:
         """Delete stored chunks that lie entirely outside ``new_shape`` (after shrinking)."""
         fmt = self.fmt

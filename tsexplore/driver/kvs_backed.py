@@ -530,6 +530,20 @@ class ChunkedDriver(Driver):
         await self.refresh(transaction)
         return resolve_transform(self.domain(), transform, fix_resizable_bounds)
 
+    async def storage_statistics(
+        self, transform: IndexTransform, *, query_not_stored: bool, query_fully_stored: bool
+    ) -> tuple[bool | None, bool | None]:
+        if not (query_not_stored or query_fully_stored):
+            return None, None
+        t = await self.resolve_bounds(transform)
+        box = output_box(t, self.shape)
+        if box is None:
+            stored: list[bool] = []
+        else:
+            n = len(self.format.shape(self.meta))
+            stored = await self.engine.stored_cells(box[0][:n], box[1][:n])
+        return (not any(stored) if query_not_stored else None, all(stored) if query_fully_stored else None)
+
     async def resize(
         self,
         inclusive_min: tuple[int | None, ...],
@@ -623,3 +637,30 @@ def resolve_transform(domain: IndexDomain, transform: IndexTransform, fix_resiza
         n = len(f[0])
         f = (f[0], f[1], (False,) * n, (False,) * n, f[4])
     return IndexTransform._make(propagate_bounds(f, transform), transform._maps)
+
+
+def output_box(transform: IndexTransform, shape: tuple[int, ...]) -> tuple[list[int], list[int]] | None:
+    """The hull of the positions ``transform`` reaches, clipped to ``shape`` (``None`` if empty)."""
+    from ..index.output_map import OutputIndexMethod
+
+    lo, hi = transform._f[0], transform._f[1]
+    if any(b <= a for a, b in zip(lo, hi)):
+        return None
+    out_lo: list[int] = []
+    out_hi: list[int] = []
+    for d, m in enumerate(transform.output):
+        if m.method == OutputIndexMethod.constant:
+            a = b = m.offset
+        elif m.method == OutputIndexMethod.array:
+            vals = m.offset + m.stride * np.asarray(m.index_array)
+            a, b = int(vals.min()), int(vals.max())
+        else:
+            i = m.input_dimension
+            x, y = m.offset + m.stride * lo[i], m.offset + m.stride * (hi[i] - 1)
+            a, b = min(x, y), max(x, y)
+        a, b = max(a, 0), min(b, shape[d] - 1)
+        if b < a:
+            return None
+        out_lo.append(a)
+        out_hi.append(b + 1)
+    return out_lo, out_hi
