@@ -53,8 +53,14 @@ class KvStoreBrowser(w.VBox):  # type: ignore[misc]
         self.details.add_class("tsx-browser-details")
         self.error = w.HTML()
         self.error.add_class("tsx-browser-error")
+        self.filter_text = w.Text(placeholder="filter keys (Enter)", continuous_update=False,
+                                  layout=w.Layout(width="100%"), tooltip="keep keys containing this text; restarts")
+        self.filter_text.add_class("tsx-browser-filter")
+        self.occupancy = w.Image(format="png", layout=w.Layout(display="none", max_width="200px"))
+        self.occupancy.add_class("tsx-browser-occupancy")
         buttons = w.HBox([self.expand_button, self.collapse_button, self.open_button, self.details_button])
-        super().__init__([self.crumb, self.tree, buttons, self.path_text, self.code_text, self.details, self.error])
+        super().__init__([self.crumb, self.filter_text, self.tree, buttons, self.path_text, self.code_text,
+                          self.details, self.occupancy, self.error])
         self.add_class("tsx-browser")
 
         show = guarded(self._show_exception)
@@ -63,6 +69,7 @@ class KvStoreBrowser(w.VBox):  # type: ignore[misc]
         self.collapse_button.on_click(show(lambda _b: self.collapse_selected()))
         self.open_button.on_click(show(lambda _b: self.open_selected()))
         self.details_button.on_click(show(lambda _b: self.details_selected()))
+        self.filter_text.observe(show(self._on_filter), names="value")
         self.model.observe(lambda _m: self._ui.run(show(self._refresh)))
         self._refresh()
         if expand_root:
@@ -120,6 +127,9 @@ class KvStoreBrowser(w.VBox):  # type: ignore[misc]
 
     def details_selected(self) -> None:
         node, _ = self._current()
+        if node is not None and node.kind == "chunks":
+            self._fill_occupancy(node)
+            return
         if node is None or node.kind != "key":
             return
         par = node.parent
@@ -127,6 +137,17 @@ class KvStoreBrowser(w.VBox):  # type: ignore[misc]
             self.model.occupancy(node).add_done_callback(self._report)
         else:
             self.model.peek_key(node).add_done_callback(self._report)
+
+    def _on_filter(self, change: dict[str, Any]) -> None:
+        self.model.set_filter(str(change["new"])).add_done_callback(self._report)
+
+    def _fill_occupancy(self, node: BrowserNode) -> None:
+        """One page of chunk keys per UI turn, repainting the occupancy image in between."""
+        done = self.model.fill_occupancy(node)
+        self.occupancy.value = self.model.occupancy_png(node)
+        self.occupancy.layout.display = ""
+        if not done:
+            self._ui.run(guarded(self._show_exception)(functools.partial(self._fill_occupancy, node)))
 
     # -- callbacks --------------------------------------------------------------------------------------------
     def _report(self, fut: Any) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 from ..future import Future
 from ._async import after
 
-__all__ = ["MARKERS", "BrowserNode", "KvStoreBrowserModel", "recognise"]
+__all__ = ["MARKERS", "BrowserNode", "KvStoreBrowserModel", "count_text", "recognise"]
 
 #: marker key -> format it announces (checked in this order)
 MARKERS: dict[str, str] = {
@@ -65,6 +65,9 @@ class BrowserNode:
     size: int | None = None  # bytes, when known (small metadata keys, peeks)
     size_exact: bool = True
     count: int = 0  # keys below (directories and chunk nodes)
+    count_exact: bool = True  # False: the listing was capped, ``count`` is a lower bound
+    occupancy_grid: Any = None  # chunks nodes: numpy uint8 grid (1 = stored), filled page by page
+    occupancy_done: int = 0  # chunk keys placed on the grid so far
     keys: list[str] = field(default_factory=list)  # for "chunks": the chunk keys (relative to the array)
     occupancy: tuple[int, int] | None = None  # shards: (inner chunks present, inner chunks per shard)
     peek: bytes | None = None
@@ -88,7 +91,7 @@ def _ngff(attrs: Any) -> dict[str, Any] | None:
     if not isinstance(attrs, dict):
         return None
     ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else attrs
-    return ome if isinstance(ome, dict) and ("multiscales" in ome or "labels" in ome) else None
+    return ome if isinstance(ome, dict) and ("multiscales" in ome or "labels" in ome or "plate" in ome) else None
 
 
 def recognise(meta: dict[str, Any]) -> tuple[str | None, str | None, str]:
@@ -118,7 +121,7 @@ def recognise(meta: dict[str, Any]) -> tuple[str | None, str | None, str]:
                 f"precomputed {info.get('type', '')} · {info.get('data_type', '')} · {len(info['scales'])} scales")
     if "manifest.ocdbt" in meta:
         return "ocdbt", "database", "OCDBT database"
-    if "_METADATA" in meta or "_sharding" in meta:
+    if "_METADATA" in meta or "_sharding" in meta or "ocdbt.process_" in meta:
         return "orbax", "checkpoint", "Orbax checkpoint"
     return None, None, ""
 
@@ -133,6 +136,9 @@ def _ngff_badge(ngff: dict[str, Any] | None) -> str:
         return f"{what} · {n} level{'s' if n != 1 else ''}"
     if "labels" in ngff:
         return f"OME-Zarr labels · {len(ngff['labels'])}"
+    plate = ngff.get("plate")
+    if isinstance(plate, dict):
+        return f"OME-Zarr plate · {len(plate.get('wells', []))} wells"
     return ""
 
 
@@ -153,7 +159,7 @@ def _successor(prefix: bytes) -> bytes:
 class KvStoreBrowserModel:
     """Lazy prefix tree over a KvStore (or URL / spec).  All I/O returns Futures; listeners hear every change."""
 
-    def __init__(self, kvstore: Any, *, page_size: int = 500) -> None:
+    def __init__(self, kvstore: Any, *, page_size: int = 500, max_keys: int = 1_000_000) -> None:
         import tsexplore as ts
 
         if not isinstance(kvstore, ts.KvStore):
@@ -168,6 +174,8 @@ class KvStoreBrowserModel:
         self.list_calls = 0
         self.read_calls = 0
         self.errors: list[str] = []
+        self.filter = ""
+        self.max_keys = int(max_keys)  # keys kept per listing; beyond it counts read "≥ N"
 
     def _safe_url(self) -> str:
         try:
@@ -224,8 +232,8 @@ class KvStoreBrowserModel:
         extra = []
         if n.badge:
             extra.append(n.badge)
-        if n.kind == "dir" and n.loaded and not n.badge:
-            extra.append(f"{n.count:,} keys")
+        if n.kind == "dir" and not n.badge and (n.loaded or n.pending is not None):
+            extra.append(count_text(n.count, n.count_exact) + " keys")
         if n.size is not None:
             extra.append(_fmt_size(n.size) if n.size_exact else "≥ " + _fmt_size(n.size))
         if n.occupancy is not None:
@@ -246,6 +254,14 @@ class KvStoreBrowserModel:
         n = self._node(node)
         n.expanded = False
         self._emit()
+
+    def set_filter(self, text: str) -> Future[BrowserNode]:
+        """Keep only keys containing ``text`` (marker keys always stay, so badges survive) and restart the listing
+        from the root; an empty text shows everything."""
+        self.filter = text.strip()
+        self.root = BrowserNode("", self.root.name, "dir", 0)
+        self.selected = self.root
+        return self.expand("")
 
     def more(self, node: BrowserNode | str) -> None:
         """Show the next page of a node's children."""
@@ -308,7 +324,17 @@ class KvStoreBrowserModel:
             self._fail(n, "listing", exc or RuntimeError("no keys"))
             return Future(n)
         rel = sorted(k.decode("utf-8", "surrogateescape")[len(n.path):] for k in keys)
+        if self.filter:
+            rel = _filtered(rel, self.filter)
+        exact = len(rel) <= self.max_keys
+        if not exact:
+            rel = rel[: self.max_keys]
         self._build(n, rel)
+        if not exact:
+            n.count_exact = False
+            for c in n.children:
+                if c.kind == "dir" and c.name == rel[-1].partition("/")[0] + "/":
+                    c.count_exact = False  # the cap cut this one
         return self._read_markers(n)
 
     def _build(self, n: BrowserNode, rel: list[str]) -> None:
@@ -318,6 +344,8 @@ class KvStoreBrowserModel:
         direct = {k for k in rel if "/" not in k}
         found = {m: f for m, f in MARKERS.items() if m in direct}
         n.format = next(iter(found.values()), None)
+        if n.format is None and any(k.startswith("ocdbt.process_") for k in rel):
+            n.format = "orbax"  # an Orbax checkpoint's per-process OCDBT trees (orbax #924)
         dirs: dict[str, list[str]] = {}
         files: list[str] = []
         for k in rel:
@@ -333,6 +361,8 @@ class KvStoreBrowserModel:
             c.pending = sub
             sub_direct = {s for s in sub if "/" not in s}
             c.format = next((f for m, f in MARKERS.items() if m in sub_direct), None)
+            if c.format is None and any(x.startswith("ocdbt.process_") for x in sub):
+                c.format = "orbax"
             children.append(c)
         for name in files:
             children.append(BrowserNode(n.path + name, name, "key", n.depth + 1, n))
@@ -431,6 +461,79 @@ class KvStoreBrowserModel:
             return [max(1, -(-int(s) // int(c))) for s, c in zip(shape, chunk)]
         except (KeyError, TypeError, ValueError, ZeroDivisionError):
             return None
+
+    # -- chunk occupancy --------------------------------------------------------------------------------------
+    def _key_parser(self, arr: BrowserNode) -> Callable[[str], list[str] | None] | None:
+        """Split a chunk key (relative to the array) into its grid indices, per the array's key encoding."""
+        z3 = arr.metadata.get("zarr.json")
+        if isinstance(z3, dict):
+            enc = z3.get("chunk_key_encoding") or {}
+            name = enc.get("name", "default") if isinstance(enc, dict) else "default"
+            conf = enc.get("configuration", {}) if isinstance(enc, dict) else {}
+            sep = str(conf.get("separator", "/" if name == "default" else "."))
+            if name == "default":
+                return lambda k: k.split(sep)[1:] if k.startswith("c" + sep) else None
+            return lambda k: k.split(sep)
+        za = arr.metadata.get(".zarray")
+        if isinstance(za, dict):
+            sep2 = str(za.get("dimension_separator", "."))
+            return lambda k: k.split(sep2)
+        if isinstance(arr.metadata.get("attributes.json"), dict):
+            return lambda k: k.split("/")
+        return None
+
+    def fill_occupancy(self, node: BrowserNode | str, pages: int | None = 1) -> bool:
+        """Place the next ``pages`` pages of chunk keys on the node's present/missing grid (all when ``None``);
+        True once every key is placed.  No I/O: the keys come from the listing."""
+        ch = self._node(node)
+        arr = ch.parent
+        if ch.kind != "chunks" or arr is None:
+            raise ValueError(f"{ch.path or ch.name!r} is not the chunk node of an array")
+        grid = self._grid(arr)
+        parse = self._key_parser(arr)
+        if grid is None or parse is None:
+            raise ValueError(f"no chunk grid or key encoding known for {arr.path!r}")
+        if self.shard_index(arr) is not None:  # keys are shards: the grid of shards
+            z3 = arr.metadata["zarr.json"]
+            grid = [max(1, -(-int(s) // int(c))) for s, c in
+                    zip(z3["shape"], z3["chunk_grid"]["configuration"]["chunk_shape"])]
+        if ch.occupancy_grid is None:
+            ch.occupancy_grid = np.zeros(grid, np.uint8)
+        stop = len(ch.keys) if pages is None else min(len(ch.keys), ch.occupancy_done + pages * self.page_size)
+        cells = []
+        for k in ch.keys[ch.occupancy_done: stop]:
+            parts = parse(k)
+            if parts is not None and len(parts) == len(grid) and all(p.isdigit() for p in parts):
+                cells.append([int(p) for p in parts])
+        if cells:
+            idx = np.asarray(cells, np.int64)
+            ok = (idx < np.asarray(grid)).all(axis=1)
+            ch.occupancy_grid[tuple(idx[ok].T)] = 1
+        ch.occupancy_done = stop
+        self._emit()
+        return stop >= len(ch.keys)
+
+    def occupancy_png(self, node: BrowserNode | str, px: int = 192) -> bytes:
+        """The grid projected on its last two dims as a small PNG: the fraction of chunks stored along the other
+        dims, from dark (none) to bright (all); a missing cell is dark gray, never black-on-black."""
+        import io
+
+        from PIL import Image
+
+        ch = self._node(node)
+        g = ch.occupancy_grid
+        if g is None:
+            raise ValueError(f"no occupancy yet for {ch.path!r}; call fill_occupancy first")
+        g2 = g.reshape(1, 1) if g.ndim == 0 else (g.reshape(1, -1) if g.ndim == 1 else g)
+        frac = g2.reshape(-1, *g2.shape[-2:]).mean(axis=0)
+        img8 = np.where(frac > 0, 96 + (frac * 159).round(), 40).astype(np.uint8)
+        im = Image.fromarray(np.ascontiguousarray(img8), "L")
+        k = max(1, px // max(im.size))
+        if k > 1:
+            im = im.resize((im.size[0] * k, im.size[1] * k), Image.Resampling.NEAREST)
+        buf = io.BytesIO()
+        im.save(buf, format="PNG", compress_level=1)
+        return buf.getvalue()
 
     # -- sharded zarr3 ----------------------------------------------------------------------------------------
     def shard_index(self, arr: BrowserNode) -> tuple[int, int, bool, str] | None:
@@ -560,6 +663,26 @@ class KvStoreBrowserModel:
             parts.append(cur.name)
             cur = cur.parent
         return parts[::-1]
+
+
+def _filtered(rel: list[str], text: str) -> list[str]:
+    """Keys containing ``text``, plus the marker keys of the directories above them (so they keep their badges)."""
+    hits = [k for k in rel if text in k]
+    dirs = {""}
+    for k in hits:
+        parts = k.split("/")[:-1]
+        dirs.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
+    keep = set(hits)
+    for k in rel:
+        head, _, name = k.rpartition("/")
+        if (name in _META_KEYS or name in MARKERS) and (head + "/" if head else "") in dirs:
+            keep.add(k)
+    return [k for k in rel if k in keep]
+
+
+def count_text(n: int, exact: bool) -> str:
+    """``"98,512"`` when known, ``"≥ 1,000"`` while it is only a lower bound."""
+    return f"{n:,}" if exact else f"\u2265 {n:,}"
 
 
 def _direct_keys(n: BrowserNode) -> set[str]:
