@@ -221,8 +221,8 @@ def _settle(model: PreviewModel, slicer: SlicerModel) -> None:
     """Wait until the model shows the slicer's newest request (the slicer holds one pending request at most)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        model.wait()
-        if model.request == slicer.preview_request and model.status == "done":
+        frame = model.wait()
+        if frame is not None and frame.plan.request == slicer.preview_request and model.status == "done":
             return
         time.sleep(0.01)
     raise AssertionError("the preview never caught up with the slicer")
