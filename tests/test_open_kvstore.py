@@ -35,3 +35,19 @@ def _update_error(m: ModuleType) -> Any:
 
 def test_spec_update_rejects_open_kvstore_like_tensorstore() -> None:
     assert _update_error(tsexplore) == _update_error(tensorstore)
+
+
+@pytest.mark.parametrize("kv", [{"driver": "memory"}, "memory://"])
+def test_kvstore_keyword_rejects_json_like_tensorstore(kv: Any) -> None:
+    def outcome(m: ModuleType) -> Any:
+        results = []
+        spec = m.Spec({"driver": "zarr3"})
+        for call in (lambda: spec.update(kvstore=kv), lambda: m.open({"driver": "zarr3"}, kvstore=kv).result()):
+            try:
+                call()
+                results.append("ok")
+            except TypeError as e:
+                results.append(f"TypeError: {e}")
+        return results
+
+    assert outcome(tsexplore) == outcome(tensorstore)

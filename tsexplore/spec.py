@@ -298,6 +298,8 @@ class Spec(Indexable):
         if isinstance(kv, KvStore):
             # keep the open store's context so resources (e.g. the memory store's contents) are shared
             kv = KvStore.Spec._make(kv.driver.spec.copy(), kv.path, None, bound=kv._ctx)
+        elif not isinstance(kv, KvStore.Spec):
+            raise TypeError("Invalid kvstore")  # tensorstore takes a KvStore or KvStore.Spec, not JSON
         self._driver = self._driver.copy()
         self._driver.kvstore = KvStore.Spec(kv)
 

@@ -14,6 +14,7 @@ __all__ = ["BUILTIN_DRIVER_MODULES", "load_builtin_drivers"]
 
 BUILTIN_DRIVER_MODULES: tuple[str, ...] = (
     "array",
+    "auto",
     "cast",
     "zarr",
     "zarr2",

@@ -17,7 +17,7 @@ from ..dtype import as_dtype, dtype, dtype_from_json
 from ..index import IndexDomain, IndexTransform
 from ..schema import Schema
 from .base import Driver, DriverSpec, OpenRequest, SpecOptions
-from .registry import register_driver
+from .registry import register_driver, register_url_scheme
 
 __all__ = ["CastDriver", "CastSpec", "cast", "conversion"]
 
@@ -134,6 +134,12 @@ class CastSpec(DriverSpec):
     def base(self) -> Any:
         return self.base_spec
 
+    def url(self) -> str:
+        dst = self.schema.dtype
+        if dst is None:
+            return super().url()
+        return f"{self.base_spec.url}|cast:{dst.name}"
+
     def nested_specs(self) -> list[Any]:
         return [self.base_spec]
 
@@ -230,3 +236,17 @@ def cast(base: Any, dtype: Any) -> Any:
 
 
 _ = dtype_from_json
+
+
+def _parse_url(previous: dict[str, Any] | None, rest: str) -> dict[str, Any]:
+    """``...|cast:<dtype>``: a cast adapter over the pipeline so far."""
+    try:
+        dtype_from_json(rest)
+    except (status.StatusError, TypeError, ValueError):
+        raise status.invalid_argument(
+            f'Invalid TensorStore URL component "cast:{rest}": Unsuppported data type: {_json.dumps(rest)}'
+        ) from None
+    return {"driver": "cast", "base": previous, "dtype": rest}
+
+
+register_url_scheme("cast", _parse_url, kvstore_based=False)

@@ -145,6 +145,8 @@ def _parse(url: str) -> dict[str, Any]:
                 )
             spec = parse(kv, rest)
         else:
-            spec = parse(spec if i > 0 else kv, rest)
+            # an adapter straight after the kvstore wraps tensorstore's format-detecting "auto" driver
+            first = {"driver": "auto", "kvstore": kv} if kv is not None else None
+            spec = parse(spec if i > 0 else first, rest)
     assert spec is not None
     return spec
