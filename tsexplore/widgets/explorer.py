@@ -277,7 +277,7 @@ class Explorer(w.VBox):  # type: ignore[misc]
             if old is not None:
                 _cancel(old)
                 close_tree(old)
-        self.store, self.pyramid = store, pyramid
+        self.pyramid = pyramid
         self._open_code = code
         self.slicer = Slicer(store, self._initial_text, displayed=self._initial_displayed)
         self.preview = self._make_preview(store, pyramid)
@@ -292,6 +292,8 @@ class Explorer(w.VBox):  # type: ignore[misc]
         self.tabs.children = (self.schema, self.transaction, w.VBox([self.code_area]), self.log_area)
         for i, name in enumerate(("Schema", "Transaction", "Code", "Log")):
             self.tabs.set_title(i, name)
+        # publish the store last: other threads treat ``store is not None`` as "the views are built"
+        self.store = store
         self.slicer.model.observe(lambda _m: self._on_slice())
         self.transaction.model.observe(lambda _m: self._ui.run(self._refresh_code))
         self._on_slice()
