@@ -40,4 +40,5 @@ def _array_view(tmp_path: Path) -> Any:
 def _cast(tmp_path: Path) -> Any:
     return ts.cast(ts.array(np.arange(12, dtype=np.int16).reshape(3, 4)), "float32")
 
+from tests.driver import n5_factories as _n5_factories  # noqa: E402,F401  (n5 cases)
 from tests.driver import zarr_factories as _zarr_factories  # noqa: E402,F401  (zarr/zarr3 cases)
