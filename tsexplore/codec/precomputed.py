@@ -54,7 +54,8 @@ def encode_image(chunk: Array, fmt: str, *, quality: int = 75, level: int | None
     if chunk.dtype == np.uint16:
         if c != 1:
             raise status.invalid_argument("tsexplore writes uint16 png chunks with 1 channel only")
-        im = Image.fromarray(img[:, :, 0].astype("<u2"), mode="I;16")
+        plane = np.ascontiguousarray(img[:, :, 0], dtype="<u2")
+        im = Image.frombytes("I;16", (x, z * y), plane.tobytes())
     else:
         mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[c]
         im = Image.fromarray(img[:, :, 0] if c == 1 else img, mode=mode)

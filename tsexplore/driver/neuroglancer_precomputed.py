@@ -177,13 +177,13 @@ def _unit_resolution(schema: Any) -> list[float | None]:
     return out
 
 
-def _default_chunk(shape: list[int], channels: int) -> list[int]:
-    """tensorstore's default read chunk: near-cubic, about 2**20 elements with all channels."""
+def _default_chunk(shape: list[int], channels: int, target: int = _TARGET_ELEMENTS) -> list[int]:
+    """tensorstore's default chunk: near-cubic, about ``target`` elements with all channels."""
     free = [0, 1, 2]
     chunk = [0, 0, 0]
-    budget = _TARGET_ELEMENTS / max(1, channels)
+    budget = target / max(1, channels)
     while free:
-        side = max(1, int(budget ** (1.0 / len(free))))
+        side = max(1, int(budget ** (1.0 / len(free)) + 1e-9))
         small = [d for d in free if max(1, shape[d]) <= side]
         if not small:
             for d in free:
@@ -603,7 +603,7 @@ class PrecomputedDriverSpec(DriverSpec):
             chunk = _default_chunk(size, channels)
         block = None
         if encoding == "compressed_segmentation":
-            block = tuple(c.get("compressed_segmentation_block_size") or _grid(layout, "codec_chunk") or (8, 8, 8))
+            block = tuple(c.get("compressed_segmentation_block_size") or _grid(layout, "codec_chunk") or _default_chunk(list(chunk), 1, 512))
         if c.get("sharding") is not None:
             raise status.StatusError("UNIMPLEMENTED", "tsexplore: sharded neuroglancer_precomputed is not supported")
         key = c.get("key") or scale_key_from_resolution((resolution[0], resolution[1], resolution[2]))
