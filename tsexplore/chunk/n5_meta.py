@@ -214,17 +214,17 @@ class N5Format(ChunkFormat):
         """``(stored chunk shape, payload offset)`` from a chunk's header."""
         size = 4 + 4 * self._rank
         if len(data) < size:
-            raise status.invalid_argument(f"Expected header of length {size}, but chunk has size {len(data)}")
+            raise status.failed_precondition(f"Expected header of length {size}, but chunk has size {len(data)}")
         mode, ndim = (int(x) for x in np.frombuffer(data, dtype=">u2", count=2))
         if mode == 1:
-            raise status.invalid_argument("varlength chunks not supported")
+            raise status.failed_precondition("varlength chunks not supported")
         if mode != 0:
-            raise status.invalid_argument(f"Unexpected N5 chunk mode: {mode}")
+            raise status.failed_precondition(f"Unexpected N5 chunk mode: {mode}")
         if ndim != self._rank:
-            raise status.invalid_argument(f"Received chunk with {ndim} dimensions but expected {self._rank}")
+            raise status.failed_precondition(f"Received chunk with {ndim} dimensions but expected {self._rank}")
         shape = tuple(int(x) for x in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
         if any(s > c for s, c in zip(shape, self.chunk_shape)):
-            raise status.invalid_argument(
+            raise status.failed_precondition(
                 f"Received chunk of size {{{', '.join(map(str, shape))}}} which exceeds blockSize of "
                 f"{{{', '.join(map(str, self.chunk_shape))}}}"
             )
@@ -240,7 +240,7 @@ class N5Format(ChunkFormat):
             raw = self._compressor.decode(bytes(payload), key)
         if len(raw) != nbytes:
             detail = _compress.size_detail(nbytes, len(raw))
-            raise status.invalid_argument(detail)
+            raise status.failed_precondition(detail)
         stored = np.frombuffer(raw, dtype=self._stored).reshape(shape, order="F")
         if out is None or out.shape != self.chunk_shape or out.dtype != self.dtype:
             out = np.empty(self.chunk_shape, dtype=self.dtype, order="F")

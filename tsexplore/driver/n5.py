@@ -9,6 +9,7 @@ creation defaults to blosc lz4 (bit-shuffle for 1-byte types, byte-shuffle other
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, ClassVar, cast
 
 import numpy as np
@@ -30,13 +31,26 @@ from ..index.interval import INF
 from ..index.transform import IndexDomain
 from ..jsonb import ObjectReader, dump_compact
 from ..schema import merge_domains
-from .kvs_backed import ChunkedDriver, ChunkedDriverSpec, MetadataFormat, default_chunk_shape, schema_attr
+from .kvs_backed import ChunkedDriver, ChunkedDriverSpec, MetadataFormat, schema_attr
 from .registry import register_driver
 from .zarr3 import _grid_shape, _np_dtype
 
 __all__ = ["N5DriverSpec", "N5MetadataFormat"]
 
 _DISCARDED = "<discarded>"
+
+
+def default_chunks(shape: tuple[int, ...], target: int = 1 << 20) -> tuple[int, ...]:
+    """tensorstore's default chunk: the largest cube side ``x`` with ``prod(min(dim, x)) <= target``."""
+    dims = [max(1, int(s)) for s in shape]
+    lo, hi = 1, max(dims, default=1)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if math.prod(min(d, mid) for d in dims) <= target:
+            lo = mid
+        else:
+            hi = mid - 1
+    return tuple(min(d, lo) for d in dims)
 
 
 def _units_text(units: Any) -> str:
@@ -57,7 +71,7 @@ def _metadata_units(rank: int, units: Any, resolution: Any) -> list[Any]:
 def _merge_units(a: list[Any], b: list[Any]) -> list[Any]:
     out = []
     for x, y in zip(a, b):
-        if x is not None and y is not None and x != y:
+        if x is not None and y is not None and not x == y:
             raise status.invalid_argument(f"Cannot merge dimension units {_units_text(a)} and {_units_text(b)}")
         out.append(x if x is not None else y)
     return out
@@ -203,7 +217,7 @@ class N5MetadataFormat(MetadataFormat):
         if "blockSize" in m:
             chunks = tuple(m["blockSize"])
         else:
-            chunks = write or read or default_chunk_shape(shape)
+            chunks = write or read or default_chunks(shape)
         compression = _merge_codec(m.get("compression"), schema)
         if compression is None:
             shuffle = 2 if dtype.itemsize == 1 else 1
@@ -292,7 +306,7 @@ class N5MetadataFormat(MetadataFormat):
                 merged = _merge_units(mine, sunits)
             except status.StatusError as e:
                 raise status.failed_precondition(e.message) from None
-            if merged != mine:
+            if any((a is None) != (b is None) or (a is not None and a != b) for a, b in zip(merged, mine)):
                 raise status.failed_precondition(
                     f"Dimension units in metadata {_units_text(mine)} do not match dimension units in schema "
                     f"{_units_text(sunits)}"
@@ -339,6 +353,8 @@ class N5Driver(ChunkedDriver):
 
         n = len(self.shape)
         chunks = list(self.chunk_fmt.chunk_shape)
+        if n == 0:
+            return ChunkLayout(rank=0)
         return ChunkLayout(
             grid_origin=[0] * n,
             inner_order=list(range(n - 1, -1, -1)),
@@ -356,20 +372,33 @@ class N5DriverSpec(ChunkedDriverSpec):
     @classmethod
     def from_json(cls, reader: Any, schema: Any) -> ChunkedDriverSpec:
         self = super().from_json(reader, schema)
+        assert isinstance(self, N5DriverSpec)
+        self._check_dtype()
+        return self
+
+    def _check_dtype(self) -> None:
         want = self.metadata.get("dataType")
-        have = schema_attr(schema, "dtype")
+        have = schema_attr(self.schema, "dtype")
         if want is not None and have is not None and have.name != want:
             raise status.invalid_argument(f"Specified dtype ({have.name}) does not match existing value ({want})")
-        return self
 
     def spec_domain(self) -> IndexDomain | None:
         """The metadata's domain merged with the schema's (schema first, as tensorstore's n5 driver)."""
         implied = self.format.implied_domain(self.metadata, self.options)
+        sdom = schema_attr(self.schema, "domain")
         if implied is None:
-            sdom = schema_attr(self.schema, "domain")
+            if sdom is not None:  # the origin is always 0
+                _effective_domain(sdom.rank, None, ("",) * sdom.rank, self.schema)
             return cast("IndexDomain | None", sdom)
         shape = self.metadata.get("dimensions")
-        return _effective_domain(implied.rank, shape, self.metadata.get("axes"), self.schema)
+        try:
+            return _effective_domain(implied.rank, shape, self.metadata.get("axes"), self.schema)
+        except status.StatusError:
+            return implied  # tensorstore reports the conflict when creating/opening
+
+    def apply_schema(self, schema: Any) -> None:
+        super().apply_schema(schema)
+        self._check_dtype()
 
     async def open(self, request: Any) -> Any:
         driver = await super().open(request)
