@@ -267,7 +267,7 @@ class _TxnIO(TxnChunkIO):
         fmt = self.engine.fmt
         region = getattr(muts[0], "region", None)
         if region is not None and isinstance(fmt, PrecomputedChunkFormat):
-            fmt.cell_context(tuple(lo // c for lo, c in zip(region.lo, fmt.chunk_shape)))
+            fmt.cell_context(tuple(lo // c for lo, c in zip(region.inclusive_min, fmt.chunk_shape)))
         return super()._apply_patches(muts, old)
 
 
@@ -603,7 +603,8 @@ class PrecomputedDriverSpec(DriverSpec):
             chunk = _default_chunk(size, channels)
         block = None
         if encoding == "compressed_segmentation":
-            block = tuple(c.get("compressed_segmentation_block_size") or _grid(layout, "codec_chunk") or _default_chunk(list(chunk), 1, 512))
+            given = c.get("compressed_segmentation_block_size") or _grid(layout, "codec_chunk")
+            block = tuple(given or _default_chunk(list(chunk), 1, 512))
         if c.get("sharding") is not None:
             raise status.StatusError("UNIMPLEMENTED", "tsexplore: sharded neuroglancer_precomputed is not supported")
         key = c.get("key") or scale_key_from_resolution((resolution[0], resolution[1], resolution[2]))
