@@ -173,14 +173,15 @@ OPEN_ERRORS: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize("k", range(len(OPEN_ERRORS)))
+@pytest.mark.parametrize("k", range(len(OPEN_ERRORS) + 2))
 def test_open_errors_match_tensorstore(k: int, tmp_path: Any) -> None:
-    stored_change, md, kw = OPEN_ERRORS[k]
+    stored_change, md, kw = OPEN_ERRORS[k] if k < len(OPEN_ERRORS) else ({}, {}, {})
     stored = {**_GOOD, **stored_change}
-    stored = {n: v for n, v in stored.items() if v is not None}
+    text = json.dumps({n: v for n, v in stored.items() if v is not None})
+    text = {len(OPEN_ERRORS): "{bad", len(OPEN_ERRORS) + 1: "[1]"}.get(k, text)
     os.chdir(tmp_path)
     os.makedirs("x")
-    (tmp_path / "x" / "attributes.json").write_text(json.dumps(stored))
+    (tmp_path / "x" / "attributes.json").write_text(text)
     spec = {"kvstore": {"path": "x/"}, "metadata": md}
     assert _error(ts, spec, kw) == _error(tensorstore, spec, kw)
 

@@ -164,3 +164,19 @@ def test_invalid_chunks_fail_like_tensorstore(tmp_path: Any) -> None:
         want = str(real.value).split(" [tensorstore_spec")[0].replace(p, "")
         got = str(mine.value).split(" [codec")[0].replace(p, "")
         assert got == want, name
+
+
+def test_resize_by_tsexplore_read_by_tensorstore(tmp_path: Any) -> None:
+    p = str(tmp_path / "r") + "/"
+    md = {"dimensions": [10, 9], "blockSize": [4, 4], "dataType": "uint16", "compression": {"type": "gzip"}}
+    t = tensorstore.open({**_spec(p), "metadata": md}, create=True).result()
+    data = np.arange(90, dtype=np.uint16).reshape(10, 9) + 1
+    t[...] = data
+    s = open_store(_spec(p))
+    s.resize(exclusive_max=[5, 12])
+    real = tensorstore.open(_spec(p)).result()
+    assert real.domain.shape == (5, 12)
+    exp = np.zeros((5, 12), np.uint16)
+    exp[:5, :9] = data[:5, :9]
+    np.testing.assert_array_equal(real.read().result(), exp)
+    np.testing.assert_array_equal(s[...], exp)

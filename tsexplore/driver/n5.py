@@ -401,6 +401,11 @@ class N5DriverSpec(ChunkedDriverSpec):
         self._check_dtype()
 
     async def open(self, request: Any) -> Any:
-        driver = await super().open(request)
+        try:
+            driver = await super().open(request)
+        except status.StatusError as e:
+            if e.code == "DATA_LOSS" and e.message.endswith("Invalid JSON"):
+                raise status.failed_precondition(e.message) from None  # tensorstore's n5 code for bad JSON
+            raise
         driver.__class__ = N5Driver  # the base builds a plain ChunkedDriver; n5 only changes the layout
         return driver
