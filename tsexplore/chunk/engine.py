@@ -15,6 +15,7 @@ import asyncio
 import collections
 import concurrent.futures
 import itertools
+import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
@@ -36,6 +37,8 @@ __all__ = ["ChunkEngine"]
 Array = np.ndarray[Any, Any]
 Plan = StridedPlan | GeneralPlan
 _MAX_GAP = 1 << 16  # merge sub-chunk byte ranges separated by at most this many bytes
+_MAX_STORES = 64  # encoded chunks waiting for (or in) their store, at most (tensorstore's file_io_concurrency)
+_STORE_BYTES = 64 << 20  # ... and at most about this many decoded bytes of them
 
 
 class ChunkEngine:
@@ -384,43 +387,102 @@ class ChunkEngine:
         if plan.count == 0 or int(np.prod(plan.shape)) == 0:
             return
         src = plan.prepare_source(np.asarray(source))
+        copies = list(plan)
+        io = self.io_executor
+        if len(copies) > 1 and io is not None and io is not self.executor:
+            await self._write_pipelined(plan, copies, src, io)
+            return
 
         def job(copy: ChunkCopy) -> Callable[[], None]:
             return lambda: self._write_chunk(plan, copy, src)
 
         # writes wait on the kvstore (fsync), so they run in the I/O pool when there is one
-        await self._run_all([job(c) for c in plan], self.io_executor)
+        await self._run_all([job(c) for c in copies], io)
 
-    def _write_chunk(self, plan: Plan, copy: ChunkCopy, src: Array) -> None:
+    async def _write_pipelined(
+        self, plan: Plan, copies: list[ChunkCopy], src: Array, io: concurrent.futures.Executor
+    ) -> None:
+        """Encode in the CPU pool, store (write + fsync + rename) in the I/O pool.
+
+        Encoding is CPU work (one thread per core keeps every core busy); a store mostly waits on
+        the disk, so many run at once without taking a core.  A thread doing both would leave its
+        core idle during each fsync.  Encoders wait while ``window`` encoded chunks are not yet
+        stored, which bounds the memory in flight.
+        """
+        nbytes = int(np.prod(self.fmt.chunk_shape)) * self.fmt.dtype.itemsize
+        workers = int(getattr(io, "_max_workers", 0) or _MAX_STORES)
+        window = threading.BoundedSemaphore(max(2, min(workers, _MAX_STORES, _STORE_BYTES // max(1, nbytes))))
+        stores: list[concurrent.futures.Future[None]] = []
+        keep_chunk = self.cache is not None
+
+        def store(copy: ChunkCopy, key: str, chunk: Array | None, value: bytes | None, cond: bytes) -> None:
+            try:
+                if not self._store_chunk(key, chunk, value, cond):
+                    self._write_chunk(plan, copy, src)  # lost a race with another writer: start over
+            finally:
+                window.release()
+
+        def job(copy: ChunkCopy) -> Callable[[], None]:
+            def run() -> None:
+                key, chunk, value, cond = self._encode_chunk(plan, copy, src)
+                window.acquire()
+                try:
+                    stores.append(io.submit(store, copy, key, chunk if keep_chunk else None, value, cond))
+                except BaseException:
+                    window.release()
+                    raise
+
+            return run
+
+        failure: BaseException | None = None
+        try:
+            await self._run_all([job(c) for c in copies])
+        except BaseException as e:  # raised once the stores already submitted have finished
+            failure = e
+        results = await asyncio.gather(*(asyncio.wrap_future(f) for f in stores), return_exceptions=True)
+        if failure is not None:
+            raise failure
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+
+    def _encode_chunk(self, plan: Plan, copy: ChunkCopy, src: Array) -> tuple[str, Array, bytes | None, bytes]:
+        """``(key, chunk, stored bytes or None to delete, generation condition)`` for one chunk."""
         fmt = self.fmt
         key = fmt.key(copy.cell)
-        while True:
-            old: bytes | None = None
-            if copy.full and not fmt.write_reads_old:
-                chunk = plan.full_chunk(src, copy, fmt.fill_value, fmt.dtype)
-                cond = b""
+        old: bytes | None = None
+        if copy.full and not fmt.write_reads_old:
+            chunk = plan.full_chunk(src, copy, fmt.fill_value, fmt.dtype)
+            cond = b""
+        else:
+            res: ReadResult = self.kv.read_blocking(key)
+            if res.state == "value":
+                old = res.value
+                chunk = self._decode(old, key, None)
+                if not chunk.flags.writeable:
+                    chunk = chunk.copy()
+                cond = res.stamp.generation
             else:
-                res: ReadResult = self.kv.read_blocking(key)
-                if res.state == "value":
-                    old = res.value
-                    chunk = self._decode(old, key, None)
-                    if not chunk.flags.writeable:
-                        chunk = chunk.copy()
-                    cond = res.stamp.generation
-                else:
-                    chunk = np.full(fmt.chunk_shape, fmt.fill_value, dtype=fmt.dtype)
-                    cond = NO_VALUE
-            if not (copy.full and not fmt.write_reads_old):
-                plan.write_from(chunk, src, copy)
-            value = fmt.encode_chunk(chunk, old)
-            stamp = self.kv.write_blocking(key, value, cond)
-            if stamp.generation != b"" or cond == b"":
-                break
+                chunk = np.full(fmt.chunk_shape, fmt.fill_value, dtype=fmt.dtype)
+                cond = NO_VALUE
+            plan.write_from(chunk, src, copy)
+        return key, chunk, fmt.encode_chunk(chunk, old), cond
+
+    def _store_chunk(self, key: str, chunk: Array | None, value: bytes | None, cond: bytes) -> bool:
+        """Write one encoded chunk; ``False`` when ``cond`` (the generation it was read at) no longer holds."""
+        stamp = self.kv.write_blocking(key, value, cond)
+        if stamp.generation == b"" and cond != b"":
+            return False
         if self.cache is not None:
             self.cache.put(
                 self.cache_key(key), CacheEntry(stamp.generation, None if value is None else chunk, stamp.time)
             )
             self._discard_inner(key)
+        return True
+
+    def _write_chunk(self, plan: Plan, copy: ChunkCopy, src: Array) -> None:
+        while not self._store_chunk(*self._encode_chunk(plan, copy, src)):
+            pass
 
     # ------------------------------------------------------------------------------------ resize
     async def stored_cells(self, lo: Sequence[int], hi: Sequence[int]) -> list[bool]:

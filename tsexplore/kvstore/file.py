@@ -280,16 +280,17 @@ def _write_blocking(
     lock_path = path + LOCK_SUFFIX
     parent = os.path.dirname(path)
     try:
-        if value is not None and parent:
-            os.makedirs(parent, exist_ok=True)
         try:
             fd = _acquire(lock_path, locking)
         except (FileNotFoundError, NotADirectoryError):
             if value is not None:
-                raise
-            # deleting a key whose directory does not exist: it is missing
-            ok = not if_equal or if_equal == NO_VALUE
-            return TimestampedStorageGeneration(NO_VALUE if ok else b"", now())
+                # the directory is missing: only the first write into a directory pays for makedirs
+                os.makedirs(parent or b".", exist_ok=True)
+                fd = _acquire(lock_path, locking)
+            else:
+                # deleting a key whose directory does not exist: it is missing
+                ok = not if_equal or if_equal == NO_VALUE
+                return TimestampedStorageGeneration(NO_VALUE if ok else b"", now())
     except OSError as e:
         raise _os_error("writing", path, e) from None
     renamed = False
