@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import copy as _copy
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -46,12 +47,16 @@ def schema_attr(schema: Any, name: str) -> Any:
 
 
 def default_chunk_shape(shape: tuple[int, ...], target: int = 1 << 20) -> tuple[int, ...]:
-    """tensorstore's default: the whole array, halving the largest dimension until <= ``target`` elements."""
-    chunk = [max(1, s) for s in shape]
-    while chunk and int(np.prod(chunk)) > target:
-        i = int(np.argmax(chunk))
-        chunk[i] = -(-chunk[i] // 2)
-    return tuple(chunk)
+    """tensorstore's default chunk: the largest cube side ``x`` with ``prod(min(dim, x)) <= target`` elements."""
+    dims = [max(1, int(s)) for s in shape]
+    lo, hi = 1, max(dims, default=1)
+    while lo < hi:  # binary search on the cube side
+        mid = (lo + hi + 1) // 2
+        if math.prod(min(d, mid) for d in dims) <= target:
+            lo = mid
+        else:
+            hi = mid - 1
+    return tuple(min(d, lo) for d in dims)
 
 
 class MetadataFormat(abc.ABC):

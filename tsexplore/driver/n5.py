@@ -9,7 +9,6 @@ creation defaults to blosc lz4 (bit-shuffle for 1-byte types, byte-shuffle other
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, ClassVar, cast
 
 import numpy as np
@@ -31,26 +30,13 @@ from ..index.interval import INF
 from ..index.transform import IndexDomain
 from ..jsonb import ObjectReader, dump_compact
 from ..schema import merge_domains
-from .kvs_backed import ChunkedDriver, ChunkedDriverSpec, MetadataFormat, schema_attr
+from .kvs_backed import ChunkedDriver, ChunkedDriverSpec, MetadataFormat, default_chunk_shape, schema_attr
 from .registry import register_driver
 from .zarr3 import _grid_shape, _np_dtype
 
 __all__ = ["N5DriverSpec", "N5MetadataFormat"]
 
 _DISCARDED = "<discarded>"
-
-
-def default_chunks(shape: tuple[int, ...], target: int = 1 << 20) -> tuple[int, ...]:
-    """tensorstore's default chunk: the largest cube side ``x`` with ``prod(min(dim, x)) <= target``."""
-    dims = [max(1, int(s)) for s in shape]
-    lo, hi = 1, max(dims, default=1)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if math.prod(min(d, mid) for d in dims) <= target:
-            lo = mid
-        else:
-            hi = mid - 1
-    return tuple(min(d, lo) for d in dims)
 
 
 def _units_text(units: Any) -> str:
@@ -217,7 +203,7 @@ class N5MetadataFormat(MetadataFormat):
         if "blockSize" in m:
             chunks = tuple(m["blockSize"])
         else:
-            chunks = write or read or default_chunks(shape)
+            chunks = write or read or default_chunk_shape(shape)
         compression = _merge_codec(m.get("compression"), schema)
         if compression is None:
             shuffle = 2 if dtype.itemsize == 1 else 1
