@@ -78,9 +78,9 @@ def test_chunkwise_path_is_used_and_reads_each_chunk_once() -> None:
     keys: list[str] = []
     orig = engine._load
 
-    def counting(key: str, out: Any) -> Any:
-        keys.append(key)
-        return orig(key, out)
+    def counting(cell: tuple[int, ...], out: Any) -> Any:
+        keys.append(engine.fmt.key(cell))
+        return orig(cell, out)
 
     engine._load = counting
     old = dmod.DownsampleDriver._reduce_into

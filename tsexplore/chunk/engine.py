@@ -90,9 +90,10 @@ class ChunkEngine:
         full = f"{msg} [codec='{codec}']" if codec else msg
         return ChunkDecodeError(e.code, full, codec=codec, key=key, detail=msg)
 
-    def _decode(self, data: bytes, key: str, out: Array | None) -> Array:
+    def _decode(self, data: bytes, cell: tuple[int, ...], key: str, out: Array | None) -> Array:
+        """Decode the chunk of grid cell ``cell`` (stored at ``key``); errors name the key."""
         try:
-            arr = self.fmt.decode(data, key, out)
+            arr = self.fmt.decode(data, cell, key, out)
         except status.StatusError as e:
             raise self._decode_error(key, e) from None
         except Exception as e:  # a codec library error: still name the key
@@ -105,14 +106,15 @@ class ChunkEngine:
             )
         return arr
 
-    def _load(self, key: str, out: Array | None) -> Array | None:
-        """The decoded chunk ``key`` (``None`` when missing); from the cache when fresh enough."""
+    def _load(self, cell: tuple[int, ...], out: Array | None) -> Array | None:
+        """The decoded chunk of grid cell ``cell`` (``None`` when missing); from the cache when fresh enough."""
+        key = self.fmt.key(cell)
         cache = self.cache
         if cache is None:
             res = self.kv.read_blocking(key)
             if res.state != "value":
                 return None
-            return self._decode(res.value, key, out)
+            return self._decode(res.value, cell, key, out)
         ck = self.cache_key(key)
         entry = cache.get(ck)
         options = ReadOptions()
@@ -127,7 +129,7 @@ class ChunkEngine:
         if res.state != "value":
             cache.put(ck, CacheEntry(res.stamp.generation, None, res.stamp.time))
             return None
-        arr = self._decode(res.value, key, None)
+        arr = self._decode(res.value, cell, key, None)
         cache.put(ck, CacheEntry(res.stamp.generation, arr, res.stamp.time))
         return arr
 
@@ -190,9 +192,8 @@ class ChunkEngine:
 
         def job(copy: ChunkCopy) -> Callable[[], None]:
             def run() -> None:
-                key = fmt.key(copy.cell)
                 slot = plan.contiguous_slot(out, copy) if self.cache is None else None
-                arr = self._load(key, slot)
+                arr = self._load(copy.cell, slot)
                 if arr is None:
                     plan.fill_into(out, fmt.fill_value, copy)
                 elif arr is not slot:
@@ -240,7 +241,7 @@ class ChunkEngine:
 
         def job(copy: ChunkCopy, slot: tuple[slice, ...]) -> Callable[[], None]:
             def run() -> None:
-                arr = self._load(fmt.key(copy.cell), None)
+                arr = self._load(copy.cell, None)
                 if arr is None:
                     arr = np.broadcast_to(fmt.fill_value, fmt.chunk_shape)
                 consume(slot, plan.chunk_view(arr, copy))
@@ -263,7 +264,7 @@ class ChunkEngine:
                     plan.fill_into(out, fmt.fill_value, copy)
                     return
                 slot = plan.contiguous_slot(out, copy)
-                arr = self._decode(res.value, key, slot)
+                arr = self._decode(res.value, copy.cell, key, slot)
                 if arr is not slot:
                     plan.read_into(out, arr, copy)
 
@@ -458,7 +459,7 @@ class ChunkEngine:
             res: ReadResult = self.kv.read_blocking(key)
             if res.state == "value":
                 old = res.value
-                chunk = self._decode(old, key, None)
+                chunk = self._decode(old, copy.cell, key, None)
                 if not chunk.flags.writeable:
                     chunk = chunk.copy()
                 cond = res.stamp.generation
@@ -466,7 +467,7 @@ class ChunkEngine:
                 chunk = np.full(fmt.chunk_shape, fmt.fill_value, dtype=fmt.dtype)
                 cond = NO_VALUE
             plan.write_from(chunk, src, copy)
-        return key, chunk, fmt.encode_chunk(chunk, old), cond
+        return key, chunk, fmt.encode_chunk(chunk, copy.cell, old), cond
 
     def _store_chunk(self, key: str, chunk: Array | None, value: bytes | None, cond: bytes) -> bool:
         """Write one encoded chunk; ``False`` when ``cond`` (the generation it was read at) no longer holds."""

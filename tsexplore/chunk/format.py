@@ -1,7 +1,9 @@
 """What the chunk engine needs to know about one chunked format (zarr, zarr3, n5...).
 
 A :class:`ChunkFormat` is built from validated metadata: it names the storage key of a grid
-cell, encodes and decodes one chunk, and knows the fill value.  Metadata JSON parsing and the
+cell, encodes and decodes one chunk, and knows the fill value.  Every coding hook is told which
+grid cell (and key) it handles, so formats whose stored chunks depend on the position (truncated
+edge chunks of neuroglancer_precomputed) need no side channel.  Metadata JSON parsing and the
 schema live in the drivers; the engine only calls these hooks.
 """
 
@@ -53,12 +55,12 @@ class ChunkFormat(abc.ABC):
         """Storage key (relative to the array's kvstore path) of grid cell ``cell``."""
 
     @abc.abstractmethod
-    def decode(self, data: bytes, key: str, out: Array | None = None) -> Array:
-        """Decode one chunk (into ``out`` when given; shape ``chunk_shape``)."""
+    def decode(self, data: bytes, cell: tuple[int, ...], key: str, out: Array | None = None) -> Array:
+        """Decode the chunk of grid cell ``cell`` stored at ``key`` (into ``out`` when given; shape ``chunk_shape``)."""
 
     @abc.abstractmethod
-    def encode(self, chunk: Array) -> bytes:
-        """Encode one chunk of shape ``chunk_shape``."""
+    def encode(self, chunk: Array, cell: tuple[int, ...]) -> bytes:
+        """Encode the chunk (shape ``chunk_shape``) of grid cell ``cell``."""
 
     #: whether a write must read the stored chunk even when it covers every element (the stored
     #: chunk holds more than the decoded one: one field of a structured record)
@@ -66,14 +68,14 @@ class ChunkFormat(abc.ABC):
     #: distinguishes decoded forms of one stored chunk in a shared cache (a field name)
     cache_tag: Any = None
 
-    def encode_chunk(self, chunk: Array, old: bytes | None) -> bytes | None:
-        """The bytes to store for ``chunk`` (``old``: the stored bytes it replaces), ``None`` to delete.
+    def encode_chunk(self, chunk: Array, cell: tuple[int, ...], old: bytes | None) -> bytes | None:
+        """The bytes to store for the chunk of ``cell`` (``old``: the stored bytes it replaces), ``None`` to delete.
 
         A chunk equal to the fill value is deleted unless ``store_fill_chunks``.
         """
         if not self.store_fill_chunks and self.is_fill(chunk):
             return None
-        return self.encode(chunk)
+        return self.encode(chunk, cell)
 
     @property
     def shard(self) -> ShardAccess | None:

@@ -230,7 +230,7 @@ class N5Format(ChunkFormat):
             )
         return shape, size
 
-    def decode(self, data: bytes, key: str, out: Array | None = None) -> Array:
+    def decode(self, data: bytes, cell: tuple[int, ...], key: str, out: Array | None = None) -> Array:
         shape, offset = self._header_shape(data)
         nbytes = math.prod(shape) * self.dtype.itemsize
         payload = memoryview(data)[offset:]
@@ -249,7 +249,7 @@ class N5Format(ChunkFormat):
         out[tuple(slice(0, s) for s in shape)] = stored
         return out
 
-    def encode(self, chunk: Array) -> bytes:
+    def encode(self, chunk: Array, cell: tuple[int, ...]) -> bytes:
         # tensorstore always writes chunks at full size (safe under a concurrent resize)
         payload = np.asarray(chunk, dtype=self._stored).reshape(-1, order="F")
         body = payload.tobytes() if self._compressor is None else self._compressor.encode(payload)

@@ -10,8 +10,6 @@ channel`` whose chunk grid starts at ``voxel_offset``; chunk keys name the chunk
 from __future__ import annotations
 
 import copy
-import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -270,16 +268,11 @@ def parse_info(value: Any) -> MultiscaleInfo:
     return info
 
 
-_KEY = re.compile(r"^(-?\d+)-(-?\d+)_(-?\d+)-(-?\d+)_(-?\d+)-(-?\d+)$")
-
-
 class PrecomputedChunkFormat(ChunkFormat):
     """Chunk hooks of one unsharded scale.
 
     The engine's coordinates are ``(x, y, z, channel)`` relative to ``voxel_offset``; a chunk is
-    stored as ``(channel, z, y, x)`` truncated to the volume.  ``encode`` is not told which cell
-    it encodes, so :meth:`key` remembers the last cell per thread (the engine names a chunk's key
-    just before encoding it) and :meth:`cell_context` sets it explicitly.
+    stored as ``(channel, z, y, x)`` truncated to the volume, so coding needs the chunk's cell.
     """
 
     def __init__(self, info: MultiscaleInfo, scale: Scale, prefix: str) -> None:
@@ -290,7 +283,6 @@ class PrecomputedChunkFormat(ChunkFormat):
         cs = scale.chunk_sizes[0]
         self.chunk_shape = (cs[0], cs[1], cs[2], info.num_channels)
         self.fill_value = np.zeros((), dtype=info.dtype)
-        self._local = threading.local()
 
     # -- keys ---------------------------------------------------------------------------------------
     def box(self, cell: tuple[int, ...]) -> tuple[list[int], list[int]]:
@@ -301,31 +293,18 @@ class PrecomputedChunkFormat(ChunkFormat):
         return lo, hi
 
     def key(self, cell: tuple[int, ...]) -> str:
-        self._local.cell = cell
         lo, hi = self.box(cell)
         name = "_".join(f"{a}-{b}" for a, b in zip(lo, hi))
         return f"{self.prefix}{name}"
 
-    def cell_context(self, cell: tuple[int, ...]) -> None:
-        self._local.cell = cell
-
-    def _stored_shape(self, key: str) -> tuple[int, int, int, int]:
-        """``(c, z, y, x)`` of the stored chunk named ``key`` (or of the cell last named on this thread)."""
-        c = self.info.num_channels
-        name = key[len(self.prefix) :] if key.startswith(self.prefix) else key.rsplit("/", 1)[-1]
-        m = _KEY.match(name)
-        if m is not None:
-            v = [int(g) for g in m.groups()]
-            return (c, v[5] - v[4], v[3] - v[2], v[1] - v[0])
-        cell = getattr(self._local, "cell", None)
-        if cell is None:
-            raise status.StatusError("INTERNAL", "neuroglancer_precomputed: chunk cell unknown")
+    def _stored_shape(self, cell: tuple[int, ...]) -> tuple[int, int, int, int]:
+        """``(c, z, y, x)`` of the stored (edge-truncated) chunk of grid cell ``cell``."""
         lo, hi = self.box(cell)
-        return (c, hi[2] - lo[2], hi[1] - lo[1], hi[0] - lo[0])
+        return (self.info.num_channels, hi[2] - lo[2], hi[1] - lo[1], hi[0] - lo[0])
 
     # -- coding -------------------------------------------------------------------------------------
-    def decode(self, data: bytes, key: str, out: Array | None = None) -> Array:
-        shape = self._stored_shape(key)
+    def decode(self, data: bytes, cell: tuple[int, ...], key: str, out: Array | None = None) -> Array:
+        shape = self._stored_shape(cell)
         s = self.scale
         if s.encoding == "raw":
             stored = pc.decode_raw(data, shape, self.dtype)
@@ -343,10 +322,7 @@ class PrecomputedChunkFormat(ChunkFormat):
         dest[: view.shape[0], : view.shape[1], : view.shape[2]] = view
         return dest
 
-    def encode(self, chunk: Array) -> bytes:
-        cell = getattr(self._local, "cell", None)
-        if cell is None:
-            raise status.StatusError("INTERNAL", "neuroglancer_precomputed: chunk cell unknown")
+    def encode(self, chunk: Array, cell: tuple[int, ...]) -> bytes:
         lo, hi = self.box(cell)
         part = chunk[: hi[0] - lo[0], : hi[1] - lo[1], : hi[2] - lo[2]].transpose(3, 2, 1, 0)
         s = self.scale

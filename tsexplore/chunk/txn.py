@@ -30,10 +30,13 @@ Array = np.ndarray[Any, Any]
 
 @dataclass
 class ChunkPatch(Mutation):
-    """A staged chunk write: ``values`` where ``mask`` (``mask is None``: the whole chunk)."""
+    """A staged chunk write of grid cell ``cell`` (stored at ``key``): ``values`` where ``mask``
+    (``mask is None``: the whole chunk)."""
 
     values: Any = None
     mask: Any = None
+    cell: tuple[int, ...] = ()
+    key: str = ""
 
 
 def _region(cell: Sequence[int], chunk_shape: Sequence[int], array_shape: Sequence[int], mask: Array | None) -> Region:
@@ -68,7 +71,11 @@ class TxnChunkIO:
 
     # -- applying staged patches --------------------------------------------------------------
     def _apply_patches(self, muts: list[Mutation], old: bytes | None) -> bytes | None:
+        """The new stored bytes of one chunk: every patch (all of one key) applied to ``old``."""
         fmt = self.fmt
+        head = muts[0]
+        assert isinstance(head, ChunkPatch)
+        cell, key = head.cell, head.key
         start = 0
         for i, m in enumerate(muts):
             if isinstance(m, ChunkPatch) and m.mask is None:
@@ -80,7 +87,7 @@ class TxnChunkIO:
         elif old is None:
             chunk = np.full(fmt.chunk_shape, fmt.fill_value, dtype=fmt.dtype)
         else:
-            chunk = self.engine._decode(old, "", None)
+            chunk = self.engine._decode(old, cell, key, None)
             if not chunk.flags.writeable:
                 chunk = chunk.copy()
         for m in muts[start:]:
@@ -89,7 +96,7 @@ class TxnChunkIO:
                 chunk[...] = m.values
             else:
                 np.copyto(chunk, m.values, where=m.mask)
-        return fmt.encode_chunk(chunk, old)
+        return fmt.encode_chunk(chunk, cell, old)
 
     def _apply_one(self, m: ChunkPatch) -> Callable[[bytes | None], bytes | None]:
         return lambda old: self._apply_patches([m], old)
@@ -114,7 +121,7 @@ class TxnChunkIO:
                 if got.value is None:
                     plan.fill_into(out, fmt.fill_value, copy)
                 else:
-                    plan.read_into(out, engine._decode(got.value, key, None), copy)
+                    plan.read_into(out, engine._decode(got.value, copy.cell, key, None), copy)
 
             await loop.run_in_executor(engine.executor, finish)
 
@@ -152,6 +159,8 @@ class TxnChunkIO:
                 batch=self._batch,
                 values=values,
                 mask=mask,
+                cell=copy.cell,
+                key=fmt.key(copy.cell),
             )
             patch.apply = self._apply_one(patch)
             return patch
@@ -159,11 +168,11 @@ class TxnChunkIO:
         loop = asyncio.get_running_loop()
         copies = list(plan)
         patches = await asyncio.gather(*(loop.run_in_executor(engine.executor, build, c) for c in copies))
-        for copy, patch in zip(copies, patches):
-            full = kv.full_key(fmt.key(copy.cell))
+        for patch in patches:
+            full = kv.full_key(patch.key)
             txn.stage(kv.driver, full, patch)
             if cache is not None:
                 node = txn.node(kv.driver, full)
                 if not node.on_commit:
-                    node.on_commit.append(functools.partial(cache.discard, engine.cache_key(fmt.key(copy.cell))))
-                    node.on_commit.append(functools.partial(engine._discard_inner, fmt.key(copy.cell)))
+                    node.on_commit.append(functools.partial(cache.discard, engine.cache_key(patch.key)))
+                    node.on_commit.append(functools.partial(engine._discard_inner, patch.key))

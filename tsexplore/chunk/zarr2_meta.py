@@ -128,13 +128,13 @@ class Zarr2Format(ChunkFormat):
         cell = cell[: self._rank]
         return self.meta.dimension_separator.join(map(str, cell)) if cell else "0"
 
-    def decode(self, data: bytes, key: str, out: Array | None = None) -> Array:
+    def decode(self, data: bytes, cell: tuple[int, ...], key: str, out: Array | None = None) -> Array:
         if self.field is not None:
             full = self.codec.decode(data, key)
             return np.ascontiguousarray(full[self.field])
         return self.codec.decode(data, key, out)
 
-    def encode(self, chunk: Array) -> bytes:
+    def encode(self, chunk: Array, cell: tuple[int, ...]) -> bytes:
         if self.field is not None:
             return self._encode_record(chunk, None)
         return self.codec.encode(chunk)
@@ -156,10 +156,10 @@ class Zarr2Format(ChunkFormat):
         full[self.field] = chunk
         return self.codec.encode(full)
 
-    def encode_chunk(self, chunk: Array, old: bytes | None) -> bytes | None:
+    def encode_chunk(self, chunk: Array, cell: tuple[int, ...], old: bytes | None) -> bytes | None:
         """One field: read-modify-write of the stored records; deleted when every record is the fill."""
         if self.field is None:
-            return super().encode_chunk(chunk, old)
+            return super().encode_chunk(chunk, cell, old)
         full = self._record(old)
         full[self.field] = chunk
         fill = self.meta.fill_value

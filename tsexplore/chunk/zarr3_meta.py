@@ -299,12 +299,12 @@ class Zarr3Format(ChunkFormat):
     def key(self, cell: tuple[int, ...]) -> str:
         return self.meta.chunk_key_encoding.key(cell)
 
-    def decode(self, data: bytes, key: str, out: Array | None = None) -> Array:
+    def decode(self, data: bytes, cell: tuple[int, ...], key: str, out: Array | None = None) -> Array:
         if out is None and self._view_raw and type(data) is bytes and len(data) == self._nbytes:
             return np.frombuffer(data, self.dtype).reshape(self.chunk_shape)  # read-only view, no copy
         return self._pipe.decode(data, key, out, self.fill_value)
 
-    def encode(self, chunk: Array) -> bytes:
+    def encode(self, chunk: Array, cell: tuple[int, ...]) -> bytes:
         if self._compress_raw and chunk.shape == self.chunk_shape:
             data: Any = np.ascontiguousarray(chunk, dtype=self.dtype).reshape(-1).view(np.uint8)
             for b in self._pipe.bytes_to_bytes:

@@ -19,8 +19,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import jsonb, status
-from ..chunk.cache import cache_for
-from ..chunk.engine import ChunkEngine
 from ..chunk.format import ChunkFormat
 from ..chunk.kvio import KvAccess
 from ..chunk.precomputed_meta import (
@@ -33,7 +31,6 @@ from ..chunk.precomputed_meta import (
     parse_info,
     scale_key_from_resolution,
 )
-from ..chunk.txn import TxnChunkIO
 from ..codec_spec import register_codec
 from ..index.interval import INF
 from ..index.output_map import OutputIndexMap
@@ -260,17 +257,6 @@ class PrecomputedMetadataFormat(MetadataFormat):
 _FORMAT = PrecomputedMetadataFormat()
 
 
-class _TxnIO(TxnChunkIO):
-    """Staged patches are applied without their cell: tell the chunk format which cell from the patch's region."""
-
-    def _apply_patches(self, muts: list[Any], old: bytes | None) -> bytes | None:
-        fmt = self.engine.fmt
-        region = getattr(muts[0], "region", None)
-        if region is not None and isinstance(fmt, PrecomputedChunkFormat):
-            fmt.cell_context(tuple(lo // c for lo, c in zip(region.inclusive_min, fmt.chunk_shape)))
-        return super()._apply_patches(muts, old)
-
-
 def _shift(transform: IndexTransform, origin: tuple[int, ...]) -> IndexTransform:
     """``transform`` with its outputs moved by ``-origin`` (into the engine's 0-based coordinates)."""
     if not any(origin):
@@ -284,22 +270,6 @@ def _shift(transform: IndexTransform, origin: tuple[int, ...]) -> IndexTransform
 
 class PrecomputedDriver(ChunkedDriver):
     """An open scale: the shared chunked driver with a ``voxel_offset`` origin and explicit bounds."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        request, spec = self.request, self.open_spec
-        # same engine as the base class builds, with the transaction hook that names the cell
-        pool = request.resource(spec, "cache_pool")
-        copy = request.resource(spec, "data_copy_concurrency")
-        recheck = request.recheck_cached_data
-        self.engine = ChunkEngine(
-            self.access,
-            self.chunk_fmt,
-            executor=copy.executor(),
-            cache=cache_for(pool),
-            recheck_cached_data=True if recheck is None else recheck,
-        )
-        self.engine.txn = _TxnIO(self.engine)
 
     @property
     def origin(self) -> tuple[int, ...]:
@@ -537,7 +507,9 @@ class PrecomputedDriverSpec(DriverSpec):
                         raise status.aborted(f"Error writing {where}: Generation mismatch")
                 opened = OpenedScale(info, index)
         self._validate_schema(opened, request.schema)
-        return PrecomputedDriver(type(self), _FORMAT, opened, kv, access, request, self)
+        # the shared driver uses only members this spec has too (options, resource values, flags)
+        spec: Any = self
+        return PrecomputedDriver(type(spec), _FORMAT, opened, kv, access, request, spec)
 
     def _open_scale(self, info: MultiscaleInfo, schema: Any) -> int:
         """tensorstore's OpenScale: by ``scale_index``, else the first matching key / resolution."""
