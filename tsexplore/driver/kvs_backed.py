@@ -25,6 +25,7 @@ from ..chunk.engine import ChunkEngine
 from ..chunk.format import ChunkFormat
 from ..chunk.kvio import KvAccess
 from ..index.interval import INF, fmt_interval
+from ..index.output_map import OutputIndexMap
 from ..index.transform import IndexDomain, IndexTransform
 from ..kvstore.types import NO_VALUE
 from ..schema import merge_domains
@@ -357,7 +358,14 @@ async def _open_kvstore(spec: Any, context: Any) -> Any:
 
 
 class ChunkedDriver(Driver):
-    """An open chunked array: metadata + chunk engine over a kvstore."""
+    """An open chunked array: metadata + chunk engine over a kvstore.
+
+    The chunk engine works in coordinates relative to :attr:`origin` (0 unless a format places
+    its grid elsewhere, such as precomputed's ``voxel_offset``); requests are shifted here.
+    """
+
+    #: whether the upper bounds are resizable (implicit); precomputed volumes have fixed bounds
+    resizable: ClassVar[bool] = True
 
     def __init__(  # noqa: PLR0917
         self,
@@ -401,16 +409,35 @@ class ChunkedDriver(Driver):
     def shape(self) -> tuple[int, ...]:
         return self.format.shape(self.meta) + self.format.extra_dims(self.meta, self.open_spec.options)
 
+    @property
+    def origin(self) -> tuple[int, ...]:
+        """Array coordinates of the chunk grid's origin (the engine's coordinate 0)."""
+        return (0,) * len(self.shape)
+
+    def _to_grid(self, transform: IndexTransform) -> IndexTransform:
+        """``transform`` with its outputs moved by ``-origin`` (into the engine's coordinates)."""
+        origin = self.origin
+        if not any(origin):
+            return transform
+        maps = tuple(
+            OutputIndexMap._make(m._method, m._offset - o, m._stride, m._input_dimension, m._array, m._range)
+            for m, o in zip(transform._maps, origin)
+        )
+        return IndexTransform._make(transform._f, maps)
+
     def domain(self) -> IndexDomain:
         shape = self.shape
         n = len(shape)
         extra = len(shape) - len(self.format.shape(self.meta))
         labels = self.format.labels(self.meta) + ("",) * extra
-        implicit_hi = (True,) * (n - extra) + (False,) * extra
-        return IndexDomain._make(((0,) * n, shape, (False,) * n, implicit_hi, labels))
+        implicit_hi = (self.resizable,) * (n - extra) + (False,) * extra
+        lo = self.origin
+        hi = tuple(a + s for a, s in zip(lo, shape))
+        return IndexDomain._make((lo, hi, (False,) * n, implicit_hi, labels))
 
     # -- I/O --------------------------------------------------------------------------------------
     async def read(self, transform: IndexTransform, *, transaction: Any = None) -> Array:
+        transform = self._to_grid(transform)
         if transaction is None:
             return await self.engine.read(transform, self.shape)
         await self._join(transaction)
@@ -424,9 +451,10 @@ class ChunkedDriver(Driver):
         workers: int | None = None,
     ) -> bool:
         """Stream the chunks of a (non-transactional) read to ``consume`` (see ``ChunkEngine.read_chunkwise``)."""
-        return await self.engine.read_chunkwise(transform, self.shape, consume, accept, workers)
+        return await self.engine.read_chunkwise(self._to_grid(transform), self.shape, consume, accept, workers)
 
     async def write(self, transform: IndexTransform, source: Array, *, transaction: Any = None) -> None:
+        transform = self._to_grid(transform)
         if transaction is None:
             await self.engine.write(transform, source, self.shape)
             return
@@ -541,7 +569,7 @@ class ChunkedDriver(Driver):
         if not (query_not_stored or query_fully_stored):
             return None, None
         t = await self.resolve_bounds(transform)
-        box = output_box(t, self.shape)
+        box = output_box(self._to_grid(t), self.shape)
         if box is None:
             stored: list[bool] = []
         else:

@@ -1,10 +1,9 @@
 """The ``neuroglancer_precomputed`` driver: one scale of a precomputed multiscale volume.
 
 A scale opens as a rank-4 array ``x y z channel`` over ``[voxel_offset, voxel_offset + size)``
-with explicit bounds, units from ``resolution`` (nm).  The I/O is the shared chunk engine: the
-engine works in coordinates relative to ``voxel_offset``, so this driver shifts each transform's
-outputs by the offset and lets :class:`~tsexplore.chunk.precomputed_meta.PrecomputedChunkFormat`
-name, truncate and code the chunks.  Creating adds a scale to the ``info`` file (or writes a new
+with explicit bounds, units from ``resolution`` (nm).  The I/O is the shared chunked driver with
+its grid origin at ``voxel_offset``; :class:`~tsexplore.chunk.precomputed_meta.PrecomputedChunkFormat`
+names, truncates and codes the chunks.  Creating adds a scale to the ``info`` file (or writes a new
 one).  Sharded scales (``neuroglancer_uint64_sharded_v1``) are not supported yet.
 """
 
@@ -33,11 +32,10 @@ from ..chunk.precomputed_meta import (
 )
 from ..codec_spec import register_codec
 from ..index.interval import INF
-from ..index.output_map import OutputIndexMap
 from ..index.transform import IndexDomain, IndexTransform
 from ..kvstore.types import NO_VALUE
 from .base import Driver, DriverSpec, OpenRequest, SpecOptions
-from .kvs_backed import ChunkedDriver, MetadataFormat, _open_kvstore, _read_metadata, resolve_transform, schema_attr
+from .kvs_backed import ChunkedDriver, MetadataFormat, _open_kvstore, _read_metadata, schema_attr
 from .registry import register_driver
 
 __all__ = ["PrecomputedDriver", "PrecomputedDriverSpec"]
@@ -257,62 +255,17 @@ class PrecomputedMetadataFormat(MetadataFormat):
 _FORMAT = PrecomputedMetadataFormat()
 
 
-def _shift(transform: IndexTransform, origin: tuple[int, ...]) -> IndexTransform:
-    """``transform`` with its outputs moved by ``-origin`` (into the engine's 0-based coordinates)."""
-    if not any(origin):
-        return transform
-    maps = tuple(
-        OutputIndexMap._make(m._method, m._offset - o, m._stride, m._input_dimension, m._array, m._range)
-        for m, o in zip(transform._maps, origin)
-    )
-    return IndexTransform._make(transform._f, maps)
-
-
 class PrecomputedDriver(ChunkedDriver):
     """An open scale: the shared chunked driver with a ``voxel_offset`` origin and explicit bounds."""
+
+    resizable: ClassVar[bool] = False
 
     @property
     def origin(self) -> tuple[int, ...]:
         return (*self.meta.scale.voxel_offset, 0)
 
-    def domain(self) -> IndexDomain:
-        lo = self.origin
-        hi = tuple(a + s for a, s in zip(lo, self.shape))
-        return IndexDomain._make((lo, hi, (False,) * 4, (False,) * 4, LABELS))
-
-    async def read(self, transform: IndexTransform, *, transaction: Any = None) -> Array:
-        return await super().read(_shift(transform, self.origin), transaction=transaction)
-
-    async def read_chunkwise(
-        self,
-        transform: IndexTransform,
-        consume: Callable[[tuple[slice, ...], Array], None],
-        accept: Callable[[list[tuple[slice, ...]]], bool] | None = None,
-        workers: int | None = None,
-    ) -> bool:
-        return await super().read_chunkwise(_shift(transform, self.origin), consume, accept, workers)
-
-    async def write(self, transform: IndexTransform, source: Array, *, transaction: Any = None) -> None:
-        await super().write(_shift(transform, self.origin), source, transaction=transaction)
-
     async def refresh(self, transaction: Any = None) -> None:
         return None  # bounds are explicit: nothing to re-read
-
-    async def resolve_bounds(
-        self, transform: IndexTransform, *, fix_resizable_bounds: bool = False, transaction: Any = None
-    ) -> IndexTransform:
-        return resolve_transform(self.domain(), transform, fix_resizable_bounds)
-
-    async def storage_statistics(
-        self, transform: IndexTransform, *, query_not_stored: bool, query_fully_stored: bool
-    ) -> tuple[bool | None, bool | None]:
-        from .kvs_backed import output_box
-
-        if not (query_not_stored or query_fully_stored):
-            return None, None
-        box = output_box(_shift(transform, self.origin), self.shape)
-        stored = [] if box is None else await self.engine.stored_cells(box[0], box[1])
-        return (not any(stored) if query_not_stored else None, all(stored) if query_fully_stored else None)
 
     def spec(self, options: SpecOptions) -> DriverSpec:
         from ..schema import Schema
