@@ -131,6 +131,8 @@ class ChunkedDriverSpec(DriverSpec):
     uses_kvstore: ClassVar[bool] = True
     context_resources: ClassVar[tuple[str, ...]] = ("cache_pool", "data_copy_concurrency")
     format: ClassVar[MetadataFormat]
+    #: the class of the open driver (a subclass when a format changes e.g. the chunk layout)
+    driver_cls: ClassVar[type[ChunkedDriver]]
     kvstore_is_directory: ClassVar[bool] = True
     extra_members: ClassVar[tuple[str, ...]] = ()
 
@@ -300,7 +302,7 @@ class ChunkedDriverSpec(DriverSpec):
                     raise status.already_exists(f"Error writing {access.describe(key)}")
             if txn is None and not (request.assume_metadata or request.assume_cached_metadata):
                 cached = mcache.put(mkey, MetadataEntry(meta, time.time()))
-        driver = ChunkedDriver(type(self), fmt, meta, kv, access, request, self)
+        driver = self.driver_cls(type(self), fmt, meta, kv, access, request, self)
         driver.meta_entry = cached if cached is not None and cached.meta is meta else None
         driver.metadata_cache = mcache
         driver.open_time = started
@@ -623,6 +625,9 @@ class ChunkedDriver(Driver):
             raise status.aborted(f"Error writing {self.access.describe(key)}: Generation mismatch")
         self._store(new_meta, time.time())
         return self
+
+
+ChunkedDriverSpec.driver_cls = ChunkedDriver
 
 
 def check_resize(

@@ -354,6 +354,7 @@ class N5DriverSpec(ChunkedDriverSpec):
     driver_name: ClassVar[str] = "n5"
     url_scheme: ClassVar[str | None] = "n5"
     format: ClassVar[MetadataFormat] = N5MetadataFormat()
+    driver_cls: ClassVar[type[ChunkedDriver]] = N5Driver
 
     @classmethod
     def from_json(cls, reader: Any, schema: Any) -> ChunkedDriverSpec:
@@ -393,5 +394,4 @@ class N5DriverSpec(ChunkedDriverSpec):
             if e.code == "DATA_LOSS" and e.message.endswith("Invalid JSON"):
                 raise status.failed_precondition(e.message) from None  # tensorstore's n5 code for bad JSON
             raise
-        driver.__class__ = N5Driver  # the base builds a plain ChunkedDriver; n5 only changes the layout
         return driver
