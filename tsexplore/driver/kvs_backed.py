@@ -65,6 +65,9 @@ class MetadataFormat(abc.ABC):
 
     driver_name: ClassVar[str]
     metadata_key: ClassVar[str]
+    #: how a spec's schema domain meets the domain its ``metadata`` implies: zarr3 merges the schema's
+    #: first and reports any conflict as a metadata/schema mismatch (FAILED_PRECONDITION)
+    schema_domain_first: ClassVar[bool] = False
 
     @abc.abstractmethod
     def parse(self, value: Any) -> Any:
@@ -170,13 +173,13 @@ class ChunkedDriverSpec(DriverSpec):
             assert sdom is not None
             n = sdom.rank
             implied = IndexDomain._make(((0,) * n, (INF + 1,) * n, (False,) * n, (True,) * n, ("",) * n))
-            pair = (sdom, implied) if fmt.driver_name == "zarr3" else (implied, sdom)
+            pair = (sdom, implied) if fmt.schema_domain_first else (implied, sdom)
         else:
             pair = (sdom, implied) if sdom is not None else (implied, implied)
         try:
             merged = merge_domains(*pair)
         except status.StatusError as e:
-            if fmt.driver_name == "zarr3" or pair[0] is sdom:
+            if fmt.schema_domain_first or pair[0] is sdom:
                 raise status.failed_precondition(f"Mismatch between metadata and schema: {e.message}") from None
             raise
         lo, hi, _, _, labels = merged._f

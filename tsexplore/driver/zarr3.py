@@ -47,6 +47,7 @@ def _np_dtype(dt: Any) -> np.dtype[Any]:
 
 class Zarr3MetadataFormat(MetadataFormat):
     driver_name: ClassVar[str] = "zarr3"
+    schema_domain_first: ClassVar[bool] = True
     metadata_key: ClassVar[str] = "zarr.json"
 
     def parse(self, value: Any) -> Zarr3Metadata:
