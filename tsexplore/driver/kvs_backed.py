@@ -68,6 +68,8 @@ class MetadataFormat(abc.ABC):
     #: how a spec's schema domain meets the domain its ``metadata`` implies: zarr3 merges the schema's
     #: first and reports any conflict as a metadata/schema mismatch (FAILED_PRECONDITION)
     schema_domain_first: ClassVar[bool] = False
+    #: the status code of stored metadata that is not JSON (tensorstore: DATA_LOSS for zarr3 only)
+    invalid_json_code: ClassVar[str] = "FAILED_PRECONDITION"
 
     @abc.abstractmethod
     def parse(self, value: Any) -> Any:
@@ -345,7 +347,7 @@ def _parse_stored(fmt: MetadataFormat, data: bytes, where: str) -> Any:
     try:
         value = json.loads(data)
     except ValueError:
-        raise status.data_loss(f"Error reading {where}: Invalid JSON") from None
+        raise status.StatusError(fmt.invalid_json_code, f"Error reading {where}: Invalid JSON") from None
     try:
         return fmt.parse(value)
     except status.StatusError as e:

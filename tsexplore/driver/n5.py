@@ -387,11 +387,3 @@ class N5DriverSpec(ChunkedDriverSpec):
         super().apply_schema(schema)
         self._check_dtype()
 
-    async def open(self, request: Any) -> Any:
-        try:
-            driver = await super().open(request)
-        except status.StatusError as e:
-            if e.code == "DATA_LOSS" and e.message.endswith("Invalid JSON"):
-                raise status.failed_precondition(e.message) from None  # tensorstore's n5 code for bad JSON
-            raise
-        return driver

@@ -35,7 +35,7 @@ from ..index.interval import INF
 from ..index.transform import IndexDomain, IndexTransform
 from ..kvstore.types import NO_VALUE
 from .base import Driver, DriverSpec, OpenRequest, SpecOptions
-from .kvs_backed import ChunkedDriver, MetadataFormat, _open_kvstore, _read_metadata, schema_attr
+from .kvs_backed import ChunkedDriver, MetadataFormat, _open_kvstore, _parse_stored, _read_metadata, schema_attr
 from .registry import register_driver
 
 __all__ = ["PrecomputedDriver", "PrecomputedDriverSpec"]
@@ -435,7 +435,7 @@ class PrecomputedDriverSpec(DriverSpec):
                     stamp_gen = res.stamp.generation
             else:
                 value = await _read_metadata(access, "info", txn)
-            existing = None if value is None else _parse(value, where)
+            existing = None if value is None else _parse_stored(_FORMAT, value, where)
             if existing is None and not request.create:
                 raise status.not_found(f"Metadata at {where} does not exist")
             if existing is not None and request.open:
@@ -613,14 +613,3 @@ def _expect_u64(value: Any) -> int:
     if not ok:
         raise status.invalid_argument(f"Expected 64-bit unsigned integer, but received: {jsonb.dump_compact(value)}")
     return int(value)
-
-
-def _parse(data: bytes, where: str) -> MultiscaleInfo:
-    try:
-        value = json.loads(data)
-    except ValueError:
-        raise status.data_loss(f"Error reading {where}: Invalid JSON") from None
-    try:
-        return parse_info(value)
-    except status.StatusError as e:
-        raise status.failed_precondition(f"Error reading {where}: {e.message}") from None

@@ -48,6 +48,7 @@ def _np_dtype(dt: Any) -> np.dtype[Any]:
 class Zarr3MetadataFormat(MetadataFormat):
     driver_name: ClassVar[str] = "zarr3"
     schema_domain_first: ClassVar[bool] = True
+    invalid_json_code: ClassVar[str] = "DATA_LOSS"
     metadata_key: ClassVar[str] = "zarr.json"
 
     def parse(self, value: Any) -> Zarr3Metadata:
