@@ -471,7 +471,11 @@ class ChunkEngine:
 
     def _store_chunk(self, key: str, chunk: Array | None, value: bytes | None, cond: bytes) -> bool:
         """Write one encoded chunk; ``False`` when ``cond`` (the generation it was read at) no longer holds."""
-        stamp = self.kv.write_blocking(key, value, cond)
+        try:
+            stamp = self.kv.write_blocking(key, value, cond)
+        except status.StatusError as e:  # tensorstore names the chunk's key first
+            where = f"Error writing {self.kv.describe(key)}"
+            raise e if e.message.startswith(where) else e.prefixed(where) from None
         if stamp.generation == b"" and cond != b"":
             return False
         if self.cache is not None:

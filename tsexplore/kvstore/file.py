@@ -285,7 +285,13 @@ def _write_blocking(
         except (FileNotFoundError, NotADirectoryError):
             if value is not None:
                 # the directory is missing: only the first write into a directory pays for makedirs
-                os.makedirs(parent or b".", exist_ok=True)
+                try:
+                    os.makedirs(parent or b".", exist_ok=True)
+                except (FileExistsError, NotADirectoryError):  # a file sits where a directory must go
+                    raise status.failed_precondition(
+                        f"Failed to open directory: {_quote(parent)}: {os.strerror(errno.ENOTDIR)} "
+                        f"[os_error_code='{errno.ENOTDIR}']"
+                    ) from None
                 fd = _acquire(lock_path, locking)
             else:
                 # deleting a key whose directory does not exist: it is missing
