@@ -393,7 +393,13 @@ class Transaction:
             new = await loop.run_in_executor(_cpu(), node.apply, old, generation)
             if new == old:
                 return
-            stamp = await node.driver.write(node.key, new, generation if old is not None else NO_VALUE)
+            try:
+                stamp = await node.driver.write(node.key, new, generation if old is not None else NO_VALUE)
+            except status.StatusError as e:
+                # tensorstore names the key being committed, unless the kvstore already did
+                if e.message.startswith("Error writing "):
+                    raise
+                raise e.prefixed(f"Error writing {node.describe()}") from None
             if stamp.generation != b"":
                 return
             if self._repeatable_read:

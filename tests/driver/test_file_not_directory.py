@@ -56,3 +56,22 @@ def test_kvstore_write_under_a_file_matches_tensorstore(key: str, tmp_path: Path
         texts.append(str(e.value).replace(str(root), "ROOT"))
         assert (root / "f").read_bytes() == b"x"
     assert texts[1] == texts[0]
+
+
+def _commit_error(mod: Any, root: Path) -> str:
+    spec = {"driver": "zarr3", "kvstore": {"driver": "file", "path": str(root) + "/"}}
+    layout = mod.ChunkLayout(chunk_shape=[2, 2])
+    mod.open(spec, create=True, dtype="int32", shape=[2, 2], chunk_layout=layout).result()
+    (root / "c").write_bytes(b"x")
+    txn = mod.Transaction()
+    s = mod.open(spec, transaction=txn).result()
+    s[...] = np.ones((2, 2), dtype="int32")
+    with pytest.raises(ValueError) as e:
+        txn.commit_sync()
+    return str(e.value).replace(str(root), "ROOT")
+
+
+def test_transaction_commit_under_a_file_matches_tensorstore(tmp_path: Path) -> None:
+    want = _commit_error(real_ts, tmp_path / "real")
+    got = _commit_error(ts, tmp_path / "ours")
+    assert got == want
