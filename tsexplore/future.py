@@ -17,6 +17,8 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Generic, TypeVar, cast, overload
 
+_allocate_lock = threading.Lock
+
 __all__ = [
     "Future",
     "Promise",
@@ -39,7 +41,10 @@ class Future(Generic[T]):
     ``asyncio``/``concurrent`` future or a coroutine (which runs on the I/O loop).
     """
 
-    __slots__ = ("__weakref__", "_callbacks", "_cancel_hook", "_cond", "_exception", "_result", "_state")
+    __slots__ = (
+        "__weakref__", "_callbacks", "_cancel_hook", "_exception", "_force_hook", "_lock", "_result", "_state",
+        "_waiters",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         future_like, loop = _future_args(args, kwargs)
@@ -63,24 +68,34 @@ class Future(Generic[T]):
         return fut
 
     def _init(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        # Cheap to create: a plain lock; the waiter list and the callback list are made on demand
+        # (thousands of futures per second go through the kvstore read path).
+        self._lock = _allocate_lock()
         self._state = "pending"  # pending | done | cancelled
         self._result: Any = None
         self._exception: BaseException | None = None
-        self._callbacks: list[Callable[[Future[T]], object]] = []
+        self._callbacks: list[Callable[[Future[T]], object]] | None = None
+        self._waiters: list[Any] | None = None  # locks held until completion, one per blocked thread
         self._cancel_hook: Callable[[], object] | None = None
+        # run by a thread about to block in result(): it may do the pending work itself (a queued
+        # file read), which beats a wake-up hand-off from a worker thread
+        self._force_hook: Callable[[Future[Any]], object] | None = None
 
     # -- completion (used by Promise and by the runtime) -------------------------------------
     def _set(self, result: Any, exception: BaseException | None, state: str = "done") -> bool:
-        with self._cond:
+        with self._lock:
             if self._state != "pending":
                 return False
             self._result, self._exception, self._state = result, exception, state
-            callbacks, self._callbacks = self._callbacks, []
-            self._cancel_hook = None
-            self._cond.notify_all()
-        for cb in callbacks:
-            _run_callback(cb, self)
+            callbacks, self._callbacks = self._callbacks, None
+            waiters, self._waiters = self._waiters, None
+            self._cancel_hook = self._force_hook = None
+        if waiters is not None:
+            for w in waiters:
+                w.release()
+        if callbacks is not None:
+            for cb in callbacks:
+                _run_callback(cb, self)
         return True
 
     # -- public API ---------------------------------------------------------------------------
@@ -92,7 +107,7 @@ class Future(Generic[T]):
 
     def cancel(self) -> bool:
         """Cancel if not yet done; returns whether this call cancelled it (False once done)."""
-        with self._cond:
+        with self._lock:
             hook = self._cancel_hook if self._state == "pending" else None
         if not self._set(None, None, "cancelled"):
             return False
@@ -116,14 +131,33 @@ class Future(Generic[T]):
                 "Future.result() called on the tsexplore I/O loop thread while the future is pending; "
                 "use 'await' there"
             )
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._state != "pending", timeout):
-                raise TimeoutError()
+        hook = self._force_hook
+        if hook is not None and timeout is None:
+            self._force_hook = None
+            hook(self)
+        with self._lock:
+            if self._state != "pending":
+                return
+            waiter = _allocate_lock()
+            waiter.acquire()
+            if self._waiters is None:
+                self._waiters = [waiter]
+            else:
+                self._waiters.append(waiter)
+        if timeout is None:
+            waiter.acquire()
+        elif not waiter.acquire(True, max(0.0, timeout)):
+            with self._lock:
+                if self._state == "pending":
+                    if self._waiters is not None:
+                        self._waiters.remove(waiter)
+                    raise TimeoutError()
 
     def result(self, timeout: float | None = None, deadline: float | None = None) -> T:
-        self._wait(timeout, deadline)
-        if self._state == "cancelled":
-            raise asyncio.CancelledError()
+        if self._state != "done" or timeout is not None or deadline is not None:
+            self._wait(timeout, deadline)
+            if self._state == "cancelled":
+                raise asyncio.CancelledError()
         if self._exception is not None:
             raise self._exception
         return cast(T, self._result)
@@ -136,9 +170,12 @@ class Future(Generic[T]):
 
     def add_done_callback(self, callback: Callable[[Future[T]], object]) -> None:
         """Call ``callback(self)`` when done; on a done future it runs now and its errors propagate."""
-        with self._cond:
+        with self._lock:
             if self._state == "pending":
-                self._callbacks.append(callback)
+                if self._callbacks is None:
+                    self._callbacks = [callback]
+                else:
+                    self._callbacks.append(callback)
                 return
         if on_io_loop():
             _run_callback(callback, self)
@@ -146,7 +183,9 @@ class Future(Generic[T]):
             callback(self)
 
     def remove_done_callback(self, callback: Callable[[Future[T]], object]) -> int:
-        with self._cond:
+        with self._lock:
+            if not self._callbacks:
+                return 0
             before = len(self._callbacks)
             self._callbacks = [cb for cb in self._callbacks if cb != callback]
             return before - len(self._callbacks)

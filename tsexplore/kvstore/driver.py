@@ -194,18 +194,22 @@ def now() -> float:
 
 def missing(options: ReadOptions) -> ReadResult:
     """The result for a key that does not exist (honouring ``if_not_equal``)."""
-    stamp = TimestampedStorageGeneration(NO_VALUE, now())
+    stamp = TimestampedStorageGeneration._make(NO_VALUE, time.time())
     if options.if_not_equal == NO_VALUE:
-        return ReadResult("unspecified", b"", stamp)
-    return ReadResult("missing", b"", stamp)
+        return ReadResult._make("unspecified", b"", stamp)
+    return ReadResult._make("missing", b"", stamp)
 
 
 def found(value: bytes, generation: bytes, options: ReadOptions, when: float | None = None) -> ReadResult:
     """The result for an existing key: applies ``if_not_equal`` and the byte range."""
-    stamp = TimestampedStorageGeneration(generation, now() if when is None else when)
+    if type(value) is not bytes:
+        value = bytes(value)
+    if type(generation) is not bytes:
+        generation = bytes(generation)
+    stamp = TimestampedStorageGeneration._make(generation, time.time() if when is None else float(when))
     if options.if_not_equal and options.if_not_equal == generation:
-        return ReadResult("unspecified", b"", stamp)
-    return ReadResult("value", apply_byte_range(value, options.byte_range), stamp)
+        return ReadResult._make("unspecified", b"", stamp)
+    return ReadResult._make("value", apply_byte_range(value, options.byte_range), stamp)
 
 
 def byte_range_bounds(size: int, byte_range: tuple[int, int | None] | None) -> tuple[int, int]:

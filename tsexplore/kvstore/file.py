@@ -115,6 +115,18 @@ def _bad_components(path: bytes) -> bool:
 
 def validate_key(key: bytes) -> None:
     """Reject keys that are not plain relative file names below the root (tensorstore's rules)."""
+    # fast path: no component can be empty, ``.``/``..`` or a lock file, and no NUL or backslash
+    if (
+        key
+        and key[:1] != b"."
+        and key[-1:] != b"/"
+        and b"//" not in key
+        and b"/." not in key
+        and b"\\" not in key
+        and b"\0" not in key
+        and LOCK_SUFFIX not in key
+    ):
+        return
     if not _components_valid(key):
         raise status.invalid_argument(f"Invalid key: {_quote(key)}")
 
@@ -193,7 +205,7 @@ register_url_scheme("file", _parse_file_url)
 
 def _read_blocking(path: bytes, options: ReadOptions) -> ReadResult:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, _O_READ)
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return _missing(options)
     except OSError as e:
@@ -202,18 +214,26 @@ def _read_blocking(path: bytes, options: ReadOptions) -> ReadResult:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             return _missing(options)
-        gen = _generation(st)
-        stamp = TimestampedStorageGeneration(gen, now())
+        gen = _GEN.pack(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        stamp = TimestampedStorageGeneration._make(gen, time.time())
         if options.if_not_equal == gen:
-            return ReadResult("unspecified", b"", stamp)
+            return ReadResult._make("unspecified", b"", stamp)
         size = st.st_size
-        start, end = byte_range_bounds(size, options.byte_range)
-        data = _pread_all(fd, end - start, start)
-        return ReadResult("value", data, stamp)
+        if options.byte_range is None:
+            data = os.read(fd, size) if size else b""
+            if len(data) < size:
+                data += _pread_all(fd, size - len(data), len(data))
+        else:
+            start, end = byte_range_bounds(size, options.byte_range)
+            data = _pread_all(fd, end - start, start)
+        return ReadResult._make("value", data, stamp)
     except OSError as e:
         raise _os_error("reading", path, e) from None
     finally:
         os.close(fd)
+
+
+_O_READ = os.O_RDONLY | os.O_CLOEXEC
 
 
 def _pread_all(fd: int, length: int, offset: int) -> bytes:
@@ -229,8 +249,8 @@ def _pread_all(fd: int, length: int, offset: int) -> bytes:
 
 
 def _missing(options: ReadOptions) -> ReadResult:
-    stamp = TimestampedStorageGeneration(NO_VALUE, now())
-    return ReadResult("unspecified" if options.if_not_equal == NO_VALUE else "missing", b"", stamp)
+    stamp = TimestampedStorageGeneration._make(NO_VALUE, time.time())
+    return ReadResult._make("unspecified" if options.if_not_equal == NO_VALUE else "missing", b"", stamp)
 
 
 def _current(path: bytes) -> tuple[bytes, int]:
@@ -388,14 +408,16 @@ def _delete_blocking(key_range: KeyRange, sync: bool) -> None:
             os.rmdir(d)
 
 
-_DRAINERS = 4  # pool jobs serving queued reads at once (reads release the GIL only in syscalls)
+_DRAINERS = 2  # pool jobs serving queued reads at once (reads release the GIL only in syscalls)
 
 
 class FileDriver(Driver):
     """Reads skip the event loop: they queue up and a few pool jobs drain the queue.
 
     A burst of thousands of reads (``[kv.read(k) for k in keys]``) then costs one pool job per
-    drainer instead of a thread hop plus an event-loop task per read.
+    drainer instead of a thread hop plus an event-loop task per read.  A thread that blocks on a
+    read still queued (``Future.result()``) does that read itself (the future's force hook): a
+    local read costs less than waking the waiter up from a pool thread.
     """
 
     def __init__(self, spec: FileSpec, context: Any, pool: Any, sync: bool, locking: bool) -> None:
@@ -403,14 +425,20 @@ class FileDriver(Driver):
         self.pool = pool
         self.sync = sync
         self.locking = locking
-        self._queue: collections.deque[tuple[bytes, ReadOptions, Future[ReadResult]]] = collections.deque()
+        self._queue: collections.deque[Future[ReadResult]] = collections.deque()
+        # queued reads not yet claimed; ``dict.pop`` is atomic, so a drainer and a forcing thread
+        # never both run one read
+        self._claims: dict[Future[ReadResult], tuple[bytes, ReadOptions]] = {}
         self._lock = threading.Lock()
         self._drainers = 0
+        self._force = self._run_claimed
 
     def read_future(self, key: bytes, options: ReadOptions) -> Future[ReadResult]:
         fut: Future[ReadResult] = Future.pending()
+        self._claims[fut] = (key, options)
+        fut._force_hook = self._force
         with self._lock:
-            self._queue.append((key, options, fut))
+            self._queue.append(fut)
             start = self._drainers < _DRAINERS
             if start:
                 self._drainers += 1
@@ -418,21 +446,33 @@ class FileDriver(Driver):
             self.pool.submit(self._drain)
         return fut
 
+    def _run_claimed(self, fut: Future[ReadResult]) -> None:
+        item = self._claims.pop(fut, None)
+        if item is None or fut._state != "pending":  # taken by another thread, or cancelled
+            return
+        key, options = item
+        try:
+            validate_key(key)
+            result = _read_blocking(key, options)
+        except BaseException as e:  # delivered through the future
+            fut._set(None, e)
+            if not isinstance(e, Exception):
+                raise
+        else:
+            fut._set(result, None)
+
     def _drain(self) -> None:
-        queue = self._queue
+        queue, run = self._queue, self._run_claimed
         while True:
-            with self._lock:
-                if not queue:
+            try:
+                fut = queue.popleft()
+            except IndexError:
+                with self._lock:
+                    if queue:
+                        continue
                     self._drainers -= 1
                     return
-                key, options, fut = queue.popleft()
-            try:
-                validate_key(key)
-                result = _read_blocking(key, options)
-            except BaseException as e:  # delivered through the future
-                fut._set(None, e)
-            else:
-                fut._set(result, None)
+            run(fut)
 
     @property
     def identity(self) -> Hashable:

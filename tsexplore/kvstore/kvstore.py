@@ -67,6 +67,9 @@ def _byte_range(value: Any, self: Any) -> tuple[int, int | None] | None:
     return (start, stop)
 
 
+_PLAIN_READ = ReadOptions()  # shared by every read without options (it is frozen)
+
+
 class KvStore:
     """An open key-value store, like ``tensorstore.KvStore``."""
 
@@ -193,11 +196,18 @@ class KvStore:
         byte_range: slice | None = None,
     ) -> Future[_ReadResult]:
         """Read one key; a missing key gives ``state='missing'`` (not an error)."""
-        full = self._path.encode("utf-8", "surrogateescape") + _key(key, "read", _READ_SIG, self)
-        gen = b"" if if_not_equal is None else _key(if_not_equal, "read", _READ_SIG, self)
-        options = ReadOptions(
-            _byte_range(byte_range, self), gen, None if staleness_bound is None else float(staleness_bound)
-        )
+        prefix = self._path.encode("utf-8", "surrogateescape")
+        if type(key) is str:
+            full = prefix + key.encode("utf-8", "surrogateescape")
+        else:
+            full = prefix + _key(key, "read", _READ_SIG, self)
+        if if_not_equal is None and byte_range is None and staleness_bound is None:
+            options = _PLAIN_READ
+        else:
+            gen = b"" if if_not_equal is None else _key(if_not_equal, "read", _READ_SIG, self)
+            options = ReadOptions(
+                _byte_range(byte_range, self), gen, None if staleness_bound is None else float(staleness_bound)
+            )
         if self._transaction is not None:
             from ..transaction import kv_read
 

@@ -7,6 +7,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from .. import jsonb
+from ..future import Future
 from . import _ctx
 from .driver import (
     Driver,
@@ -104,12 +105,24 @@ class MemoryDriver(Driver):
     def identity(self) -> Hashable:
         return ("memory", id(self.store))
 
-    async def read(self, key: bytes, options: ReadOptions) -> ReadResult:
+    def _read_now(self, key: bytes, options: ReadOptions) -> ReadResult:
         with self.store.lock:
             entry = self.store.data.get(key)
         if entry is None:
             return missing(options)
         return found(entry[0], entry[1], options)
+
+    async def read(self, key: bytes, options: ReadOptions) -> ReadResult:
+        return self._read_now(key, options)
+
+    def read_future(self, key: bytes, options: ReadOptions) -> Future[ReadResult]:
+        """A dict lookup never blocks: complete the future here instead of on the I/O loop."""
+        fut: Future[ReadResult] = Future.pending()
+        try:
+            fut._set(self._read_now(key, options), None)
+        except Exception as e:  # an out-of-range byte_range, delivered through the future
+            fut._set(None, e)
+        return fut
 
     async def write(self, key: bytes, value: bytes | None, if_equal: bytes) -> TimestampedStorageGeneration:
         gens = self.store.apply([(key, value, if_equal)])

@@ -139,6 +139,13 @@ class TimestampedStorageGeneration:
         self._generation = as_key(generation, "generation")
         self._time = float(time)
 
+    @classmethod
+    def _make(cls, generation: bytes, time: float) -> TimestampedStorageGeneration:
+        """Engine constructor for already-validated ``bytes`` and ``float`` (skips conversion)."""
+        self = object.__new__(cls)
+        self._generation, self._time = generation, time
+        return self
+
     @property
     def generation(self) -> bytes:
         return self._generation
@@ -183,6 +190,13 @@ class ReadResult:
         self.state = state
         self._value = as_key(value, "value")
         self._stamp = stamp if stamp is not None else TimestampedStorageGeneration()
+
+    @classmethod
+    def _make(cls, state: State, value: bytes, stamp: TimestampedStorageGeneration) -> ReadResult:
+        """Engine constructor for already-validated fields (one read result per key read)."""
+        self = object.__new__(cls)
+        self._state, self._value, self._stamp = state, value, stamp
+        return self
 
     @property
     def state(self) -> State:
