@@ -5,6 +5,7 @@ Knows nothing of storage.
 
 from __future__ import annotations
 
+from . import indexable
 from .dim import Dim
 from .dim_expression import DimExpression, DimSelection, d
 from .evaluate import read_array, restrict_output, write_array
@@ -12,6 +13,8 @@ from .indexable import Indexable
 from .interval import INF as inf
 from .output_map import OutputIndexMap, OutputIndexMaps, OutputIndexMethod
 from .transform import IndexDomain, IndexTransform
+
+indexable.bind_late_imports()
 
 newaxis = None
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import status
+from .evaluate import gather_index_array
 from .interval import (
     INF,
     INF_SIZE,
@@ -30,6 +31,10 @@ from .transform import DomainFields, IndexTransform, box_text, is_explicitly_emp
 
 __all__ = ["compose", "compose_indexing", "propagate_bounds"]
 
+_ARRAY = OutputIndexMethod.array
+_CONSTANT = OutputIndexMethod.constant
+_SINGLE = OutputIndexMethod.single_input_dimension
+
 
 def propagate_bounds(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
     """Domain of ``a`` implied by ``b``'s bounds through ``a_to_b`` (checks explicit bounds)."""
@@ -40,39 +45,53 @@ def propagate_bounds(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
 
 
 def _propagate(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
-    a_rank = a_to_b._rank
     alo, ahi, ail, aiu, alab = a_to_b._f
     blo, bhi, bil, biu, _ = b
-    inferred: list[OIInterval] = [(-INF, INF + 1, True, True)] * a_rank
-    propagated = [False] * a_rank
+    a_rank = len(alo)
+    # ``None``: nothing propagated yet (intersecting with the all-implicit infinite interval is a no-op).
+    inferred: list[OIInterval | None] = [None] * a_rank
     domain_empty = any(not ail[d] and not aiu[d] and ahi[d] <= alo[d] for d in range(a_rank))
+    il, iu = list(ail), list(aiu)
     for b_dim, m in enumerate(a_to_b._maps):
-        if m._method == OutputIndexMethod.array:
+        method = m._method
+        if method is _ARRAY:
             continue
-        b_oi: OIInterval = (blo[b_dim], bhi[b_dim], bil[b_dim], biu[b_dim])
-        if m._method == OutputIndexMethod.constant or m._stride == 0:
+        stride = m._stride
+        if method is _CONSTANT or stride == 0:
             if not domain_empty:
-                e_lo, e_hi = effective(b_oi)
+                e_lo = -INF if bil[b_dim] else blo[b_dim]
+                e_hi = INF + 1 if biu[b_dim] else bhi[b_dim]
                 try:
                     check_contains(e_lo, e_hi, m._offset)
                 except status.StatusError as e:
                     raise e.prefixed(f"Checking bounds of constant output index map for dimension {b_dim}") from None
             continue
         a_dim = m._input_dimension
+        l_imp, u_imp = bil[b_dim], biu[b_dim]
         try:
-            p = oi_affine_domain(b_oi, m._offset, m._stride)
+            p = oi_affine_domain((blo[b_dim], bhi[b_dim], l_imp, u_imp), m._offset, stride)
         except status.StatusError as e:
             raise e.prefixed(f"Propagating bounds from dimension {b_dim} to input dimension {a_dim}") from None
-        inferred[a_dim] = intersect_preferring_explicit(p, inferred[a_dim])
-        propagated[a_dim] = True
-    lo, hi, il, iu = list(alo), list(ahi), list(ail), list(aiu)
+        prev = inferred[a_dim]
+        inferred[a_dim] = p if prev is None else intersect_preferring_explicit(p, prev)
+        # Implicit flags: explicit wherever a single_input_dimension map sees an explicit bound of b.
+        if method is _SINGLE:
+            if stride < 0:
+                l_imp, u_imp = u_imp, l_imp
+            if not l_imp:
+                il[a_dim] = False
+            if not u_imp:
+                iu[a_dim] = False
+    lo, hi = list(alo), list(ahi)
     for d in range(a_rank):
-        if not propagated[d]:
+        inf_d = inferred[d]
+        if inf_d is None:
             continue
-        i_lo, i_hi, i_il, i_iu = inferred[d]
+        i_lo, i_hi, i_il, i_iu = inf_d
         c_lo = i_lo if ail[d] else alo[d]
         c_hi_incl = max(c_lo - 1, (i_hi - 1) if aiu[d] else (ahi[d] - 1))
-        e_lo, e_hi = effective(inferred[d])
+        e_lo = -INF if i_il else i_lo
+        e_hi = INF + 1 if i_iu else i_hi
         if not domain_empty and not contains_interval(e_lo, e_hi, c_lo, c_hi_incl + 1):
             msg = f"Propagated bounds {fmt_oi(i_lo, i_hi, i_il, i_iu)}"
             if i_hi - i_lo != INF_SIZE:
@@ -82,18 +101,6 @@ def _propagate(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
                 msg += f", with size={c_hi_incl + 1 - c_lo}"
             raise status.out_of_range(msg + ".")
         lo[d], hi[d] = c_lo, c_hi_incl + 1
-    # Implicit flags: explicit wherever a single_input_dimension map sees an explicit bound of b.
-    for b_dim, m in enumerate(a_to_b._maps):
-        if m._method != OutputIndexMethod.single_input_dimension or m._stride == 0:
-            continue
-        a_dim = m._input_dimension
-        l_imp, u_imp = bil[b_dim], biu[b_dim]
-        if m._stride < 0:
-            l_imp, u_imp = u_imp, l_imp
-        if not l_imp:
-            il[a_dim] = False
-        if not u_imp:
-            iu[a_dim] = False
     return (tuple(lo), tuple(hi), tuple(il), tuple(iu), alab)
 
 
@@ -137,29 +144,34 @@ def compose_indexing(b_to_c: IndexTransform, a_to_b: IndexTransform, domain_only
 
 
 def _compose_maps(b_to_c: IndexTransform, a_to_b: IndexTransform, f: DomainFields) -> list[OutputIndexMap]:
-    from .evaluate import gather_index_array
-
-    a_shape = tuple(h - low for low, h in zip(f[0], f[1]))
-    empty = is_explicitly_empty(f)
+    a_shape: tuple[int, ...] = ()
+    empty: bool | None = None  # computed on the first index-array map
     out: list[OutputIndexMap] = []
     blo, bhi, bil, biu, _ = b_to_c._f
+    ab_maps = a_to_b._maps
+    constant = OutputIndexMap._constant
     for bc in b_to_c._maps:
-        if bc._method == OutputIndexMethod.constant or bc._stride == 0:
-            out.append(OutputIndexMap._constant(bc._offset))
+        method = bc._method
+        if method is _CONSTANT or bc._stride == 0:
+            out.append(constant(bc._offset))
             continue
-        if bc._method == OutputIndexMethod.single_input_dimension:
+        if method is _SINGLE:
             b_dim = bc._input_dimension
-            ab = a_to_b._maps[b_dim]
+            ab = ab_maps[b_dim]
             offset = bc._offset + ab._offset * bc._stride
-            if ab._method == OutputIndexMethod.constant or ab._stride == 0:
-                out.append(OutputIndexMap._constant(offset))
+            ab_method = ab._method
+            if ab_method is _CONSTANT or ab._stride == 0:
+                out.append(constant(offset))
                 continue
             stride = ab._stride * bc._stride
-            if ab._method == OutputIndexMethod.single_input_dimension:
+            if ab_method is _SINGLE:
                 out.append(OutputIndexMap._single(ab._input_dimension, offset, stride))
                 continue
+            if empty is None:
+                empty = is_explicitly_empty(f)
+                a_shape = tuple(h - low for low, h in zip(f[0], f[1]))
             if empty:
-                out.append(OutputIndexMap._constant(0))
+                out.append(constant(0))
                 continue
             e_lo, e_hi = effective((blo[b_dim], bhi[b_dim], bil[b_dim], biu[b_dim]))
             rng = intersect(ab._range, affine_domain(e_lo, e_hi, ab._offset, ab._stride))
@@ -171,8 +183,11 @@ def _compose_maps(b_to_c: IndexTransform, a_to_b: IndexTransform, f: DomainField
                 out.append(OutputIndexMap._indexed(arr, offset, stride, rng))
             continue
         # array -> anything: evaluate b_to_c's index array through a_to_b over the new domain.
+        if empty is None:
+            empty = is_explicitly_empty(f)
+            a_shape = tuple(h - low for low, h in zip(f[0], f[1]))
         if empty:
-            out.append(OutputIndexMap._constant(0))
+            out.append(constant(0))
             continue
         assert bc._array is not None
         new_arr = gather_index_array(bc._array, b_to_c._f, a_to_b, f)

@@ -9,7 +9,9 @@ import numpy as np
 
 from .. import status
 from .dim import Dim
+from .dim_expression import DimExpression
 from .dimsel import get_dimensions, normalize_index, normalize_label, parse_dim_specs
+from .indexable import align_domain, apply_index
 from .interval import INF, INF_SIZE, MAX_RANK, validate_closed
 from .output_map import OutputIndexMap, OutputIndexMethod
 from .transform import DomainFields, IndexDomain, IndexTransform, build_transform, validate_labels
@@ -420,9 +422,6 @@ def _selection_like(key: Any) -> list[Any] | None:
 
 
 def domain_getitem(dom: IndexDomain, key: Any) -> Any:
-    from .dim_expression import DimExpression
-    from .indexable import align_domain, apply_index
-
     if isinstance(key, str):
         with status.indexing_errors():
             return dom._dim(normalize_label(key, dom.labels))

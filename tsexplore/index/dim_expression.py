@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from .. import status
+from . import ops
+from .compose import compose_indexing
 from .dimsel import DimSpec, RangeSpec, get_dimensions, parse_dim_specs
 from .numpy_indexing import IndexingSpec, parse_indexing, spec_repr, to_transform_chained, to_transform_dims
-from .transform import IndexTransform, payload_escape
+from .output_map import OutputIndexMap, OutputIndexMethod
+from .transform import IndexTransform, is_explicitly_empty, payload_escape
 
 __all__ = ["DimExpression", "DimSelection", "d"]
 
@@ -43,9 +46,6 @@ class _Op:
         self.kind, self.arg, self.text = kind, arg, text
 
     def apply(self, t: IndexTransform, dims: list[int], domain_only: bool) -> tuple[IndexTransform, list[int]]:
-        from . import ops
-        from .compose import compose_indexing
-
         k, a = self.kind, self.arg
         if k == "index":
             new, dims = to_transform_chained(a, t._f, dims)
@@ -194,8 +194,6 @@ class DimExpression:
         if first.kind == "index":
             assert isinstance(first.arg, IndexingSpec)
             new, dims = to_transform_dims(first.arg, t._f, list(self._sel))
-            from .compose import compose_indexing
-
             t = compose_indexing(t, new, domain_only)
             ops = ops[1:]
         else:
@@ -207,9 +205,6 @@ class DimExpression:
 
 def _normalize_empty(t: IndexTransform) -> IndexTransform:
     """An explicitly empty domain has no index-array maps (tensorstore makes them constant 0)."""
-    from .output_map import OutputIndexMap, OutputIndexMethod
-    from .transform import is_explicitly_empty
-
     if not t._maps or not is_explicitly_empty(t._f):
         return t
     maps = tuple(OutputIndexMap._constant(0) if m._method == OutputIndexMethod.array else m for m in t._maps)

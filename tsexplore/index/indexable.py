@@ -10,23 +10,45 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import status
-from .dimsel import RangeSpec
+from .dim import dim_text
+from .dimsel import RangeSpec, normalize_label
+from .interval import contains_interval, effective
+from .output_map import OutputIndexMap, OutputIndexMethod
 
 if TYPE_CHECKING:
-    from .dim_expression import _Subscript
-    from .transform import IndexDomain, IndexTransform
+    from .compose import compose
+    from .dim_expression import DimExpression, DimSelection, _Subscript
+    from .numpy_indexing import parse_indexing, to_transform_direct
+    from .transform import IndexDomain, IndexTransform, is_explicitly_empty
 
-__all__ = ["Indexable", "WholeObjectOps", "_op_helper", "align_domain", "apply_index"]
+__all__ = ["Indexable", "WholeObjectOps", "_op_helper", "align_domain", "apply_index", "bind_late_imports"]
+
+
+def bind_late_imports() -> None:
+    """Bind the names of modules that import this one (an import cycle) once the package has loaded.
+
+    Function-level imports cost about a microsecond each, and indexing runs on every read.
+    """
+    from . import compose as c
+    from . import dim_expression as de
+    from . import numpy_indexing as ni
+    from . import transform as tr
+
+    globals().update(
+        compose=c.compose,
+        DimExpression=de.DimExpression,
+        DimSelection=de.DimSelection,
+        _Subscript=de._Subscript,
+        parse_indexing=ni.parse_indexing,
+        to_transform_direct=ni.to_transform_direct,
+        IndexDomain=tr.IndexDomain,
+        IndexTransform=tr.IndexTransform,
+        is_explicitly_empty=tr.is_explicitly_empty,
+    )
 
 
 def align_domain(t: IndexTransform, other: IndexDomain) -> IndexTransform:
     """``t[domain]``: slice by another domain, matching dimensions by label or position (in place)."""
-    from .dim import dim_text
-    from .dimsel import normalize_label
-    from .interval import contains_interval, effective
-    from .output_map import OutputIndexMap, OutputIndexMethod
-    from .transform import IndexTransform, is_explicitly_empty
-
     slice_rank, input_rank = other.rank, t._rank
     dlabels = other.labels
     lo, hi = list(t._f[0]), list(t._f[1])
@@ -93,12 +115,8 @@ def align_domain(t: IndexTransform, other: IndexDomain) -> IndexTransform:
 
 def apply_index(t: IndexTransform, key: Any, domain_only: bool = False, mode: str = "default") -> IndexTransform:
     """Apply any ``obj[key]`` form to a transform (raises IndexError like tensorstore)."""
-    from .compose import compose
-    from .dim_expression import DimExpression
-    from .numpy_indexing import parse_indexing, to_transform_direct
-    from .transform import IndexDomain, IndexTransform
-
-    with status.indexing_errors():
+    # status.indexing_errors() inlined: a generator context manager costs more than the common case.
+    try:
         if mode == "default":
             if isinstance(key, DimExpression):
                 return key._apply(t, domain_only)
@@ -113,6 +131,10 @@ def apply_index(t: IndexTransform, key: Any, domain_only: bool = False, mode: st
                 )
         spec = parse_indexing(key, mode, "direct")
         return compose(t, to_transform_direct(spec, t._f), domain_only)
+    except status.StatusError as e:
+        if e.code in ("INVALID_ARGUMENT", "OUT_OF_RANGE"):
+            raise IndexError(str(e)) from None
+        raise
 
 
 class _Indexer:
@@ -134,9 +156,6 @@ class _Indexer:
 
 def _op_helper(obj: Any, name: str) -> _Subscript:
     """Whole-object operation such as ``obj.translate_to[...]`` (= ``obj[ts.d[:].translate_to[...]]``)."""
-    from .dim_expression import DimSelection, _Subscript
-    from .transform import IndexDomain
-
     expr = DimSelection([RangeSpec(None, None, 1)], ())
     sub: _Subscript = getattr(expr, name)
     cls = sub._name

@@ -13,9 +13,9 @@ import numpy as np
 
 from .. import status
 from .dimsel import DimSpec, get_new_dimensions, normalize_index, normalize_label, normalize_range
-from .interval import INF, MAX_RANK, extract_strided_slice
+from .interval import INF, MAX_RANK, extract_strided_slice, validate_half_open
 from .output_map import OutputIndexMap, OutputIndexMethod
-from .transform import DomainFields, IndexTransform, build_transform
+from .transform import DomainFields, IndexTransform, _validate_map, validate_labels
 
 __all__ = ["IndexingSpec", "parse_indexing", "spec_repr", "to_transform_direct", "to_transform_dims"]
 
@@ -228,9 +228,9 @@ def spec_repr(spec: IndexingSpec) -> str:
             if t.step != 1:
                 r += f":{t.step}"
             parts.append(r)
-        elif t == NEWAXIS:
+        elif t is NEWAXIS:
             parts.append("None")
-        elif t == ELLIPSIS:
+        elif t is ELLIPSIS:
             parts.append("...")
         elif isinstance(t, IndexArray):
             parts.append(repr(t.array))
@@ -290,10 +290,10 @@ def _indexed_input_dims(
         if isinstance(t, int) and not isinstance(t, bool):
             per[selected[si]] = 0
             si += 1
-        elif t == NEWAXIS or isinstance(t, Slice):
+        elif t is NEWAXIS or isinstance(t, Slice):
             per[selected[si]] = 1
             si += 1
-        elif t == ELLIPSIS:
+        elif t is ELLIPSIS:
             for _ in range(num_ellipsis):
                 per[selected[si]] = 1
                 si += 1
@@ -355,13 +355,15 @@ def _build(
     iu = [False] * input_rank
     labels = [""] * input_rank
     maps: list[OutputIndexMap | None] = [None] * output_rank
-    state = {"si": 0, "so": 0, "ia_start": -1}
+    si = so = 0
+    ia_start = -1
 
     def init_joint() -> None:
-        state["ia_start"] = state["si"]
+        nonlocal si, ia_start
+        ia_start = si
         for size in spec.joint_shape:
-            d = indexed_in[state["si"]]
-            state["si"] += 1
+            d = indexed_in[si]
+            si += 1
             lo[d], hi[d], il[d], iu[d] = 0, size, False, False
 
     if not spec.joint_consecutive:
@@ -372,12 +374,14 @@ def _build(
         lo[i], hi[i], il[i], iu[i], labels[i] = olo[o], ohi[o], oil[o], oiu[o], olab[o]
 
     def remaining() -> None:
+        nonlocal si, so
         for _ in range(num_ellipsis):
-            identity(indexed_in[state["si"]], indexed_out[state["so"]])
-            state["si"] += 1
-            state["so"] += 1
+            identity(indexed_in[si], indexed_out[so])
+            si += 1
+            so += 1
 
     def add_array(arr: np.ndarray[Any, Any], start: int) -> None:
+        nonlocal so
         shape = [1] * input_rank
         axes = []
         for i in range(arr.ndim):
@@ -387,37 +391,38 @@ def _build(
         # Place array axis i at input dimension axes[i].
         order = sorted(range(arr.ndim), key=lambda k: axes[k])
         b = np.transpose(arr, order).reshape(shape) if arr.ndim else arr.reshape(shape)
-        maps[indexed_out[state["so"]]] = OutputIndexMap._make(OutputIndexMethod.array, 0, 1, -1, b, (-INF, INF + 1))
-        state["so"] += 1
+        maps[indexed_out[so]] = OutputIndexMap._make(OutputIndexMethod.array, 0, 1, -1, b, (-INF, INF + 1))
+        so += 1
 
     def array_domain(shape: tuple[int, ...], outer: bool) -> int:
+        nonlocal si
         if outer:
-            start = state["si"]
+            start = si
             for size in shape:
-                d = indexed_in[state["si"]]
-                state["si"] += 1
+                d = indexed_in[si]
+                si += 1
                 lo[d], hi[d], il[d], iu[d] = 0, size, False, False
             return start
-        if state["ia_start"] == -1:
+        if ia_start == -1:
             init_joint()
-        return state["ia_start"] + len(spec.joint_shape) - len(shape)
+        return ia_start + len(spec.joint_shape) - len(shape)
 
     for i in range(input_rank):
         if unindexed_in[i] != -1:
             identity(i, unindexed_in[i])
 
     for t in spec.terms:
-        if t == ELLIPSIS:
+        if t is ELLIPSIS:
             remaining()
-        elif t == NEWAXIS:
-            d = indexed_in[state["si"]]
-            state["si"] += 1
+        elif t is NEWAXIS:
+            d = indexed_in[si]
+            si += 1
             lo[d], hi[d], il[d], iu[d] = 0, 1, True, True
         elif isinstance(t, Slice):
-            d = indexed_in[state["si"]]
-            o = indexed_out[state["so"]]
-            state["si"] += 1
-            state["so"] += 1
+            d = indexed_in[si]
+            o = indexed_out[so]
+            si += 1
+            so += 1
             try:
                 (nlo, nhi, nil, niu), start = extract_strided_slice(
                     (olo[o], ohi[o], oil[o], oiu[o]), t.start, t.stop, t.step
@@ -427,8 +432,8 @@ def _build(
             lo[d], hi[d], il[d], iu[d], labels[d] = nlo, nhi, nil, niu, olab[o]
             maps[o] = OutputIndexMap._single(d, start - nlo * t.step, t.step)
         elif isinstance(t, int) and not isinstance(t, bool):
-            o = indexed_out[state["so"]]
-            state["so"] += 1
+            o = indexed_out[so]
+            so += 1
             maps[o] = OutputIndexMap._constant(t)
         elif isinstance(t, BoolArray):
             r = t.index_arrays.shape[0]
@@ -440,16 +445,16 @@ def _build(
             add_array(t.array, start)
     if not spec.has_ellipsis:
         remaining()
-    return build_transform(
-        input_rank,
-        lo,
-        hi,
-        "half_open",
-        il,
-        iu,
-        labels,
-        [m if m is not None else OutputIndexMap._constant(0) for m in maps],
+    # build_transform(input_rank, lo, hi, "half_open", il, iu, labels, maps) without its argument
+    # conversions: every value here is already an int, bool or str.
+    validate_labels(labels)
+    for i in range(input_rank):
+        validate_half_open(lo[i], hi[i])
+    fields: DomainFields = (tuple(lo), tuple(hi), tuple(il), tuple(iu), tuple(labels))
+    final = tuple(
+        _validate_map(k, m if m is not None else OutputIndexMap._constant(0), fields) for k, m in enumerate(maps)
     )
+    return IndexTransform._make(fields, final)
 
 
 def to_transform_direct(spec: IndexingSpec, out: DomainFields) -> IndexTransform:
@@ -514,9 +519,9 @@ def to_transform_dims(
     inter_to_out = [0] * intermediate_rank
     si = 0
     for t in spec.terms:
-        if t == ELLIPSIS:
+        if t is ELLIPSIS:
             si += num_ellipsis
-        elif t == NEWAXIS:
+        elif t is NEWAXIS:
             d = dims[si]
             if d < 0:
                 raise status.invalid_argument("Dimensions specified by label cannot be used with newaxis")

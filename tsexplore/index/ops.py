@@ -156,14 +156,17 @@ def mark_implicit(t: IndexTransform, dims: list[int], lower: bool | None, upper:
     for implicit in (False, True):
         if lower != implicit and upper != implicit:  # noqa: PLR1714
             continue
+        if implicit:
+            # tensorstore checks output maps in order, each against the selected dimensions in ascending order.
+            for k, m in enumerate(t._maps):
+                if m._method == OutputIndexMethod.array and m._array is not None:
+                    for d in sorted(set(dims)):
+                        if m._array.shape[d] != 1:
+                            raise status.invalid_argument(
+                                f"Cannot mark input dimension {d} as having implicit bounds because it indexes "
+                                f"the index array map for output dimension {k}"
+                            )
         for d in dims:
-            if implicit:
-                for k, m in enumerate(t._maps):
-                    if m._method == OutputIndexMethod.array and m._array is not None and m._array.shape[d] != 1:
-                        raise status.invalid_argument(
-                            f"Cannot mark input dimension {d} as having implicit bounds because it indexes "
-                            f"the index array map for output dimension {k}"
-                        )
             if lower == implicit:
                 il[d] = implicit
             if upper == implicit:

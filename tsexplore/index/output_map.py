@@ -30,6 +30,8 @@ def fmt_array(a: np.ndarray[Any, Any]) -> str:
 
 
 _FULL = (-INF, INF + 1)
+_CONSTANT = OutputIndexMethod.constant
+_SINGLE = OutputIndexMethod.single_input_dimension
 
 
 class OutputIndexMap:
@@ -115,15 +117,24 @@ class OutputIndexMap:
         m._set(method, offset, stride, input_dimension, array, rng)
         return m
 
+    # _constant/_single set the slots directly: they run several times per indexing operation.
     @classmethod
     def _constant(cls, offset: int) -> OutputIndexMap:
-        return cls._make(OutputIndexMethod.constant, offset)
+        m = cls.__new__(cls)
+        m._method, m._offset, m._stride = _CONSTANT, offset, 0
+        m._input_dimension, m._array, m._range = -1, None, _FULL
+        return m
 
     @classmethod
     def _single(cls, input_dimension: int, offset: int = 0, stride: int = 1) -> OutputIndexMap:
+        m = cls.__new__(cls)
         if stride == 0:
-            return cls._constant(offset)
-        return cls._make(OutputIndexMethod.single_input_dimension, offset, stride, input_dimension)
+            m._method, m._offset, m._stride = _CONSTANT, offset, 0
+            m._input_dimension, m._array, m._range = -1, None, _FULL
+            return m
+        m._method, m._offset, m._stride = _SINGLE, offset, stride
+        m._input_dimension, m._array, m._range = input_dimension, None, _FULL
+        return m
 
     @classmethod
     def _indexed(cls, array: np.ndarray[Any, Any], offset: int, stride: int, rng: tuple[int, int]) -> OutputIndexMap:
