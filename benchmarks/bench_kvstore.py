@@ -1,7 +1,8 @@
 """KvStore ``file`` driver: tsexplore vs tensorstore in the same run.
 
 * read 2,000 small keys, all reads issued at once (futures), then waited on;
-* list 10,000 keys (in 100 directories).
+* list 10,000 keys (in 100 directories);
+* read the same 2,000 keys from a ``memory`` kvstore.
 
 Prints the best of a few repetitions for each library and the ratio tsexplore / tensorstore.
 Run: ``.venv/bin/python benchmarks/bench_kvstore.py``.
@@ -62,10 +63,23 @@ def main() -> None:
             def list_all(lkv: Any = lkv) -> None:
                 assert len(lkv.list().result()) == N_LIST
 
+            mkv = mod.KvStore.open("memory://").result()
+            for k in read_keys:
+                mkv[k] = b"x" * 64
+
+            def read_memory(mkv: Any = mkv) -> None:
+                futures = [mkv.read(k) for k in read_keys]
+                assert [f.result().value for f in futures][-1] == b"x" * 64
+
             read_all()  # warm up (thread pools, page cache)
-            results[name] = {"read": best_of(read_all), "list": best_of(list_all)}
+            results[name] = {"read": best_of(read_all), "list": best_of(list_all), "mem": best_of(read_memory)}
         print(f"{'operation':<34}{'tensorstore':>12}{'tsexplore':>12}{'ratio':>8}")
-        for op, label in (("read", f"read {N_READ:,} keys (concurrent)"), ("list", f"list {N_LIST:,} keys")):
+        rows = (
+            ("read", f"read {N_READ:,} keys (concurrent)"),
+            ("list", f"list {N_LIST:,} keys"),
+            ("mem", f"memory: read {N_READ:,} keys"),
+        )
+        for op, label in rows:
             a, b = results["tensorstore"][op], results["tsexplore"][op]
             print(f"{label:<34}{a * 1e3:>10.1f}ms{b * 1e3:>10.1f}ms{b / a:>7.1f}x")
     finally:
