@@ -24,7 +24,6 @@ from .interval import (
     fmt_oi,
     intersect,
     intersect_preferring_explicit,
-    oi_affine_domain,
 )
 from .output_map import OutputIndexMap, OutputIndexMethod
 from .transform import DomainFields, IndexTransform, box_text, is_explicitly_empty
@@ -50,7 +49,11 @@ def _propagate(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
     a_rank = len(alo)
     # ``None``: nothing propagated yet (intersecting with the all-implicit infinite interval is a no-op).
     inferred: list[OIInterval | None] = [None] * a_rank
-    domain_empty = any(not ail[d] and not aiu[d] and ahi[d] <= alo[d] for d in range(a_rank))
+    domain_empty = False
+    for d in range(a_rank):
+        if ahi[d] <= alo[d] and not ail[d] and not aiu[d]:
+            domain_empty = True
+            break
     il, iu = list(ail), list(aiu)
     for b_dim, m in enumerate(a_to_b._maps):
         method = m._method
@@ -69,9 +72,11 @@ def _propagate(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
         a_dim = m._input_dimension
         l_imp, u_imp = bil[b_dim], biu[b_dim]
         try:
-            p = oi_affine_domain((blo[b_dim], bhi[b_dim], l_imp, u_imp), m._offset, stride)
+            p_lo, p_hi = affine_domain(blo[b_dim], bhi[b_dim], m._offset, stride)
         except status.StatusError as e:
             raise e.prefixed(f"Propagating bounds from dimension {b_dim} to input dimension {a_dim}") from None
+        # oi_affine_domain: a negative stride swaps the implicit flags.
+        p: OIInterval = (p_lo, p_hi, l_imp, u_imp) if stride > 0 else (p_lo, p_hi, u_imp, l_imp)
         prev = inferred[a_dim]
         inferred[a_dim] = p if prev is None else intersect_preferring_explicit(p, prev)
         # Implicit flags: explicit wherever a single_input_dimension map sees an explicit bound of b.
@@ -105,7 +110,7 @@ def _propagate(b: DomainFields, a_to_b: IndexTransform) -> DomainFields:
 
 
 def _is_singleton(arr: np.ndarray[Any, Any], shape: tuple[int, ...]) -> bool:
-    return all(arr.shape[d] == 1 or shape[d] == 1 for d in range(len(shape)))
+    return all(n == 1 or m == 1 for n, m in zip(arr.shape, shape))
 
 
 def _to_constant(value: int, rng: tuple[int, int], offset: int, stride: int) -> OutputIndexMap:
@@ -180,7 +185,8 @@ def _compose_maps(b_to_c: IndexTransform, a_to_b: IndexTransform, f: DomainField
             if _is_singleton(arr, a_shape):
                 out.append(_to_constant(int(arr.flat[0]), rng, offset, stride))
             else:
-                out.append(OutputIndexMap._indexed(arr, offset, stride, rng))
+                # ``arr`` belongs to a transform, so it is already frozen: share it, as tensorstore does.
+                out.append(OutputIndexMap._make(_ARRAY, offset, stride, -1, arr, rng))
             continue
         # array -> anything: evaluate b_to_c's index array through a_to_b over the new domain.
         if empty is None:

@@ -14,6 +14,8 @@ from .transform import IndexTransform, is_explicitly_empty, payload_escape
 
 __all__ = ["DimExpression", "DimSelection", "d"]
 
+_MODE_PREFIX = {"default": "", "oindex": ".oindex", "vindex": ".vindex"}
+
 
 def _sel_repr(specs: list[DimSpec]) -> str:
     if not specs:
@@ -97,9 +99,13 @@ class DimExpression:
 
     # -- operations -------------------------------------------------------------------------------------
     def _index(self, key: Any, mode: str) -> DimExpression:
-        with status.indexing_errors():
+        try:  # status.indexing_errors(), inlined
             spec = parse_indexing(key, mode, "initial" if not self._ops else "chained")
-        prefix = {"default": "", "oindex": ".oindex", "vindex": ".vindex"}[mode]
+        except status.StatusError as e:
+            if e.code in ("INVALID_ARGUMENT", "OUT_OF_RANGE"):
+                raise IndexError(str(e)) from None
+            raise
+        prefix = _MODE_PREFIX[mode]
         return self._then(_Op("index", spec, f"{prefix}[{spec_repr(spec)}]"))
 
     def __getitem__(self, key: Any) -> DimExpression:

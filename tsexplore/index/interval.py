@@ -140,6 +140,8 @@ def intersect_preferring_explicit(a: OIInterval, b: OIInterval) -> OIInterval:
 
 def affine_domain(lo: int, hi: int, offset: int, divisor: int) -> tuple[int, int]:
     """Input interval whose image under ``offset + divisor * x`` lies in ``[lo, hi)`` (GetAffineTransformDomain)."""
+    if divisor == 1 and offset == 0 and -INF <= lo < INF and -INF < hi - 1 <= INF and hi >= lo:
+        return (lo, hi)  # the identity on a valid interval (the common case; same result as below)
     if divisor == 0:
         raise status.invalid_argument("Divisor (stride) must be non-zero")
     if lo == -INF and hi == INF + 1:

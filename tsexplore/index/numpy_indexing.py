@@ -389,8 +389,8 @@ def _build(
             shape[d] = arr.shape[i]
             axes.append(d)
         # Place array axis i at input dimension axes[i].
-        order = sorted(range(arr.ndim), key=lambda k: axes[k])
-        b = np.transpose(arr, order).reshape(shape) if arr.ndim else arr.reshape(shape)
+        order = sorted(range(arr.ndim), key=axes.__getitem__)
+        b = arr.transpose(order).reshape(shape) if arr.ndim > 1 else arr.reshape(shape)
         maps[indexed_out[so]] = OutputIndexMap._make(OutputIndexMethod.array, 0, 1, -1, b, (-INF, INF + 1))
         so += 1
 

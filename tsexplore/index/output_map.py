@@ -114,7 +114,8 @@ class OutputIndexMap:
         rng: tuple[int, int] = _FULL,
     ) -> OutputIndexMap:
         m = cls.__new__(cls)
-        m._set(method, offset, stride, input_dimension, array, rng)
+        m._method, m._offset, m._stride = method, offset, stride
+        m._input_dimension, m._array, m._range = input_dimension, array, rng
         return m
 
     # _constant/_single set the slots directly: they run several times per indexing operation.

@@ -33,8 +33,11 @@ DomainFields = tuple[tuple[int, ...], tuple[int, ...], tuple[bool, ...], tuple[b
 
 
 def validate_labels(labels: Sequence[str]) -> None:
+    named = [x for x in labels if x]
+    if len(set(named)) == len(named):
+        return
     # tensorstore sorts the labels and reports every repeat (so "x" thrice is listed twice).
-    ordered = sorted(x for x in labels if x)
+    ordered = sorted(named)
     dup = [b for a, b in itertools.pairwise(ordered) if a == b]
     if dup:
         raise status.invalid_argument("Dimension label(s) " + ", ".join(quote(x) for x in dup) + " not unique")
@@ -100,14 +103,14 @@ def build_transform(  # noqa: PLR0917
 def _validate_map(k: int, m: OutputIndexMap, f: DomainFields) -> OutputIndexMap:
     lo, hi, il, iu, _ = f
     rank = len(lo)
-    if m._method == OutputIndexMethod.single_input_dimension:
+    if m._method is OutputIndexMethod.single_input_dimension:
         if not 0 <= m._input_dimension < rank:
             raise status.invalid_argument(
                 f"Input dimension {m._input_dimension} specified for output dimension {k} is outside "
                 f"valid range [0, {rank})"
             )
         return OutputIndexMap._constant(m._offset) if m._stride == 0 else m
-    if m._method == OutputIndexMethod.constant:
+    if m._method is OutputIndexMethod.constant:
         return m
     arr = m._array
     assert arr is not None
@@ -115,20 +118,23 @@ def _validate_map(k: int, m: OutputIndexMap, f: DomainFields) -> OutputIndexMap:
         raise status.invalid_argument(
             f"Index array for output dimension {k} has rank {arr.ndim} but must have rank {rank}"
         )
-    shape = [h - low for low, h in zip(lo, hi)]
+    ashape, astrides = arr.shape, arr.strides
     index: list[Any] = []
+    sliced = False
     for d in range(rank):
-        n = arr.shape[d]
+        n = ashape[d]
         if n == 1:
-            index.append(slice(None))
+            index.append(_ALL)
             continue
-        if n != shape[d]:
+        if n != hi[d] - lo[d]:
+            shape = tuple(h - low for low, h in zip(lo, hi))
             raise status.invalid_argument(
-                f"Index array for output dimension {k} has shape {_fmt_shape(arr.shape)} which does not "
-                f"match input_shape {_fmt_shape(tuple(shape))}"
+                f"Index array for output dimension {k} has shape {_fmt_shape(ashape)} which does not "
+                f"match input_shape {_fmt_shape(shape)}"
             )
-        if arr.strides[d] == 0 and n != 0:
-            index.append(slice(0, 1))
+        if astrides[d] == 0 and n != 0:
+            index.append(_ONE)
+            sliced = True
             continue
         if il[d] or iu[d]:
             raise status.invalid_argument(
@@ -138,10 +144,16 @@ def _validate_map(k: int, m: OutputIndexMap, f: DomainFields) -> OutputIndexMap:
             raise status.invalid_argument(
                 f"Index array for output dimension {k} depends on input dimension {d} with infinite bounds"
             )
-        index.append(slice(None))
+        index.append(_ALL)
     if is_explicitly_empty(f):
         return OutputIndexMap._constant(0)
-    return OutputIndexMap._indexed(arr[tuple(index)], m._offset, m._stride, m._range)
+    if sliced:
+        arr = arr[tuple(index)]
+    return OutputIndexMap._indexed(arr, m._offset, m._stride, m._range)
+
+
+_ALL = slice(None)
+_ONE = slice(0, 1)
 
 
 def _fmt_shape(shape: tuple[int, ...]) -> str:
