@@ -1,20 +1,23 @@
 """Differential tests: random domains, transforms and indexing chains vs real tensorstore.
 
-Hypothesis draws the seeds; each seed generates a batch of cases (``cases.py``) that real
+Each seed generates a batch of cases (``cases.py``) that real
 tensorstore evaluates in a worker process (``reference_worker.py``) while we evaluate the same
 batch here.  Compared per case: raised or not, exception type and message, ``repr`` (domain or
 whole transform), ``to_json()``, and the domain and values read through the result.
+
+The seeds are fixed so that ``make test`` is repeatable; ``TSX_INDEX_SEED=<n>`` explores another block
+of seeds (``TSX_INDEX_SEED=random`` a random one).  Known mismatches found that way are pinned in
+``test_known_mismatches`` until fixed.
 """
 
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
 
 import tsexplore as ts
 from tsexplore.index import read_array
@@ -24,6 +27,9 @@ from .reference_worker import Reference
 
 BATCH = 500
 BATCHES = int(os.environ.get("TSX_INDEX_BATCHES", "12"))  # 12 x 500 = 6,000 cases per run
+_SEED_ENV = os.environ.get("TSX_INDEX_SEED", "0")
+FIRST_SEED = random.randrange(2**31) if _SEED_ENV == "random" else int(_SEED_ENV)
+SEEDS = [FIRST_SEED + 7919 * k for k in range(BATCHES)]
 
 
 def our_read(t: Any, data: Any, origin: Any) -> Any:
@@ -44,13 +50,7 @@ def reference() -> Iterator[Reference]:
     ref.close()
 
 
-@settings(
-    max_examples=BATCHES,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: a seed does not shrink
-)
-@given(seed=st.integers(0, 2**32 - 1))
+@pytest.mark.parametrize("seed", SEEDS)
 def test_differential(reference: Reference, seed: int) -> None:
     cases = generate(seed, BATCH)
     reference.submit(cases)
@@ -63,3 +63,28 @@ def test_differential(reference: Reference, seed: int) -> None:
         if t[0] != "crash" and o != t  # "crash": tensorstore itself died on this case
     ]
     assert not bad, f"{len(bad)} mismatches (seed {seed}):\n" + "\n".join(bad[:8])
+
+
+# Cases where tsexplore still differs from tensorstore (found with TSX_INDEX_SEED=random); each flips to XPASS,
+# failing the run, once fixed.
+KNOWN_MISMATCHES = [
+    # tensorstore keeps an index array's dependence on a dimension that a strided slice shrank to one element,
+    # so marking that dimension implicit is refused; our index arrays store such a dimension with extent 1 and
+    # lose that dependence (issue 3 follow-up: track per-dimension dependence of index arrays).
+    (
+        "ts.IndexTransform(input_inclusive_min=[2, -2, -3], input_shape=[5, 1, 2], input_labels=['d', 'c', 'a'], "
+        "implicit_lower_bounds=[False, False, False], implicit_upper_bounds=[False, False, False], "
+        "output=[ts.OutputIndexMap(index_array=np.array([[[3, 1]], [[1, 0]], [[2, 1]], [[4, -1]], [[4, 0]]], "
+        "dtype=np.int64).reshape([5, 1, 2]), offset=1, stride=1)])[ts.d['a'][:-1:2].mark_bounds_implicit[True:]]",
+        [4],
+        [0],
+    ),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="known mismatch, see KNOWN_MISMATCHES")
+@pytest.mark.parametrize("case", KNOWN_MISMATCHES)
+def test_known_mismatches(reference: Reference, case: Any) -> None:
+    reference.submit([case])
+    theirs = reference.results()[0]
+    assert evaluate(ts, our_read, case) == theirs
