@@ -29,7 +29,7 @@ from .. import jsonb, status
 from ..future import cpu_pool, run_blocking
 from ..index import IndexDomain, IndexTransform, OutputIndexMap, read_array
 from ..index.interval import INF
-from ..index.output_map import OutputIndexMethod
+from ..index.output_box import output_bounding_box
 from ..schema import ChunkLayout, Schema
 from .base import Driver, DriverSpec, OpenRequest, SpecOptions
 from .downsample_kernels import (
@@ -216,7 +216,7 @@ class DownsampleDriver(Driver):
         shape = transform.domain.shape
         if 0 in shape:
             return np.empty(shape, dtype=self.dtype.numpy_dtype)
-        lo, hi = _output_box(transform)
+        lo, hi = output_bounding_box(transform)
         data = await self._downsample_box(lo, hi)
         return read_array(transform, data, lo)
 
@@ -382,29 +382,6 @@ class _BaseOfView:
         )
         return d.base_store[box]
 
-
-def _output_box(transform: IndexTransform) -> tuple[list[int], list[int]]:
-    """The bounding box of the output positions ``transform`` touches."""
-    dom = transform.domain
-    lo: list[int] = []
-    hi: list[int] = []
-    for m in transform.output:
-        if m.method == OutputIndexMethod.constant:
-            a = b = m.offset
-        elif m.method == OutputIndexMethod.single_input_dimension:
-            i = m.input_dimension
-            assert i is not None and m.stride is not None
-            x0 = m.offset + m.stride * dom.inclusive_min[i]
-            x1 = m.offset + m.stride * (dom.exclusive_max[i] - 1)
-            a, b = min(x0, x1), max(x0, x1)
-        else:
-            arr = m.index_array
-            assert arr is not None and m.stride is not None
-            vals = m.offset + m.stride * arr
-            a, b = int(vals.min()), int(vals.max())
-        lo.append(int(a))
-        hi.append(int(b) + 1)
-    return lo, hi
 
 
 def downsample(base: Any, downsample_factors: Any, method: Any) -> Any:

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import jsonb, status
 from ..index import IndexDomain, IndexTransform, OutputIndexMap
+from ..index.output_box import output_bounding_box, output_coordinates
 from ..index.output_map import OutputIndexMethod
 from ..schema import ChunkLayout, Schema
 from .base import Driver, DriverSpec, OpenRequest, SpecOptions
@@ -265,7 +266,7 @@ class StackDriver(Driver):
             return self._plan_points(t)
         dom = t.domain
         in_lo, in_hi = dom.inclusive_min, dom.exclusive_max
-        out_lo, out_hi = _output_box(t)
+        out_lo, out_hi = output_bounding_box(t)
         pieces: list[tuple[int, Any, Any]] = []
         missing: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
         for (clo, chi), origin, top in self._cells(out_lo, out_hi):
@@ -292,7 +293,7 @@ class StackDriver(Driver):
     def _plan_points(self, t: IndexTransform) -> list[tuple[int, Any, Any]]:
         dom = t.domain
         shape = dom.shape
-        coords = [np.broadcast_to(_coords(t, m), shape).reshape(-1) for m in t.output]
+        coords = [np.broadcast_to(output_coordinates(t.domain, m), shape).reshape(-1) for m in t.output]
         dlo, dhi = self._domain.inclusive_min, self._domain.exclusive_max
         for c, m, a, b in zip(coords, t.output, dlo, dhi, strict=True):
             if m.method != OutputIndexMethod.array:
@@ -384,36 +385,6 @@ def _solve(o: int, s: int, a: int, b: int) -> tuple[int, int]:
     return (o - b) // -s + 1, (o - a) // -s + 1
 
 
-def _coords(t: IndexTransform, m: Any) -> Array:
-    """The output coordinates of map ``m`` over ``t``'s domain (broadcastable to its shape)."""
-    dom = t.domain
-    rank = dom.rank
-    if m.method == OutputIndexMethod.constant:
-        return np.asarray(m.offset, dtype=np.int64).reshape((1,) * rank)
-    if m.method == OutputIndexMethod.single_input_dimension:
-        i = m.input_dimension
-        shape = [1] * rank
-        shape[i] = dom.shape[i]
-        x = np.arange(dom.inclusive_min[i], dom.exclusive_max[i], dtype=np.int64).reshape(shape)
-        return m.offset + m.stride * x  # type: ignore[no-any-return]
-    return m.offset + m.stride * np.asarray(m.index_array, dtype=np.int64)  # type: ignore[no-any-return]
-
-
-def _output_box(t: IndexTransform) -> tuple[list[int], list[int]]:
-    dom = t.domain
-    lo: list[int] = []
-    hi: list[int] = []
-    for m in t.output:
-        if m.method == OutputIndexMethod.constant:
-            a = b = m.offset
-        else:
-            i = m.input_dimension
-            x0 = m.offset + m.stride * dom.inclusive_min[i]
-            x1 = m.offset + m.stride * (dom.exclusive_max[i] - 1)
-            a, b = min(x0, x1), max(x0, x1)
-        lo.append(a)
-        hi.append(b + 1)
-    return lo, hi
 
 
 # -- ts.stack / ts.concat / ts.overlay ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ from .. import status
 from ..future import Future, io_pool, run_blocking
 from ..index import IndexDomain, IndexTransform, read_array, write_array
 from ..index.interval import INF
+from ..index.output_box import output_bounding_box, output_coordinates
 from ..index.output_map import OutputIndexMethod
 from ..schema import ChunkLayout, Schema
 from .base import Driver, DriverSpec, OpenRequest, SpecOptions
@@ -145,14 +146,14 @@ class VirtualChunkedDriver(Driver):
         dlo, dhi = self._domain.inclusive_min, self._domain.exclusive_max
         per_dim = []
         for m, c, g, x, y in zip(transform.output, shape, self._origin, dlo, dhi, strict=True):
-            ks = np.unique((_coords(dom, m).reshape(-1) - g) // c).tolist()
+            ks = np.unique((output_coordinates(dom, m).reshape(-1) - g) // c).tolist()
             per_dim.append([(max(g + k * c, x), min(g + (k + 1) * c, y)) for k in ks])
         return [([c[0] for c in combo], [c[1] for c in combo]) for combo in itertools.product(*per_dim)]
 
     def _touched_chunks(self, transform: IndexTransform, shape: Sequence[int]) -> list[tuple[list[int], list[int]]]:
         """The grid cells holding the points of an index-array ``transform`` (only those)."""
         dom = transform.domain
-        coords = [np.broadcast_to(_coords(dom, m), dom.shape).reshape(-1) for m in transform.output]
+        coords = [np.broadcast_to(output_coordinates(dom, m), dom.shape).reshape(-1) for m in transform.output]
         g = self._origin
         cells = np.unique(
             np.stack([(c - o) // s for c, s, o in zip(coords, shape, g, strict=True)], axis=1), axis=0
@@ -190,7 +191,7 @@ class VirtualChunkedDriver(Driver):
         shape = transform.domain.shape
         if 0 in shape:
             return np.empty(shape, dtype=self.dtype.numpy_dtype)
-        lo, hi = _output_box(transform)
+        lo, hi = output_bounding_box(transform)
         if any(m.method == OutputIndexMethod.array for m in transform.output):
             chunks = self._touched_chunks(transform, self.read_chunk)
         else:
@@ -203,7 +204,7 @@ class VirtualChunkedDriver(Driver):
         assert fn is not None
         if 0 in transform.domain.shape:
             return
-        lo, hi = _output_box(transform)
+        lo, hi = output_bounding_box(transform)
         box_shape = [b - a for a, b in zip(lo, hi, strict=True)]
         data = np.zeros(box_shape, dtype=self.dtype.numpy_dtype)
         mask = np.zeros(box_shape, dtype=bool)
@@ -260,41 +261,6 @@ class VirtualChunkedDriver(Driver):
         return self._units
 
 
-def _coords(dom: IndexDomain, m: Any) -> Array:
-    """The output coordinates of map ``m`` over ``dom`` (broadcastable to its shape)."""
-    rank = dom.rank
-    if m.method == OutputIndexMethod.constant:
-        return np.asarray(m.offset, dtype=np.int64).reshape((1,) * rank)
-    if m.method == OutputIndexMethod.single_input_dimension:
-        i = m.input_dimension
-        shape = [1] * rank
-        shape[i] = dom.shape[i]
-        x = np.arange(dom.inclusive_min[i], dom.exclusive_max[i], dtype=np.int64).reshape(shape)
-        return m.offset + m.stride * x  # type: ignore[no-any-return]
-    return m.offset + m.stride * np.asarray(m.index_array, dtype=np.int64)  # type: ignore[no-any-return]
-
-
-def _output_box(transform: IndexTransform) -> tuple[list[int], list[int]]:
-    """The bounding box of the output positions ``transform`` touches."""
-    dom = transform.domain
-    lo: list[int] = []
-    hi: list[int] = []
-    for m in transform.output:
-        if m.method == OutputIndexMethod.constant:
-            a = b = m.offset
-        elif m.method == OutputIndexMethod.single_input_dimension:
-            i = m.input_dimension
-            assert i is not None and m.stride is not None
-            x0 = m.offset + m.stride * dom.inclusive_min[i]
-            x1 = m.offset + m.stride * (dom.exclusive_max[i] - 1)
-            a, b = min(x0, x1), max(x0, x1)
-        else:
-            assert m.index_array is not None and m.stride is not None
-            vals = m.offset + m.stride * m.index_array
-            a, b = int(vals.min()), int(vals.max())
-        lo.append(int(a))
-        hi.append(int(b) + 1)
-    return lo, hi
 
 
 _SIG = (
