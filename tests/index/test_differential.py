@@ -67,10 +67,35 @@ def test_differential(reference: Reference, seed: int) -> None:
 
 # Cases where tsexplore still differs from tensorstore (found with TSX_INDEX_SEED=random); each flips to XPASS,
 # failing the run, once fixed.
-KNOWN_MISMATCHES = [
-    # tensorstore keeps an index array's dependence on a dimension that a strided slice shrank to one element,
-    # so marking that dimension implicit is refused; our index arrays store such a dimension with extent 1 and
-    # lose that dependence (issue 3 follow-up: track per-dimension dependence of index arrays).
+KNOWN_MISMATCHES: list[Any] = []
+
+# Index-array dependence (tensorstore: byte_stride != 0): a dimension sliced to one element stays
+# dependent; construction, stride, newaxis and composition with index arrays drop size-1 dependence.
+_DEP_BASE = (
+    "ts.IndexTransform(input_inclusive_min=[2, -2, -3], input_shape=[5, 1, 3], input_labels=['d', 'c', 'a'], "
+    "output=[ts.OutputIndexMap(index_array=np.arange(15).reshape([5, 1, 3]), offset=1, stride=1)])"
+)
+_DEP_OPS = [
+    "",
+    "[ts.d['a'][-2:-1]]",
+    "[ts.d['a'][:-1:2]]",
+    "[ts.d['a'][-2:-1]][ts.d['a'].stride[1]]",
+    "[ts.d['a'][-2:-1]][ts.d['d'].stride[2]]",
+    "[ts.d['a'].stride[2]]",
+    "[ts.d['a'][-2:-1]][ts.d['a'].translate_to[0]]",
+    "[ts.d['a'][-2:-1]][ts.newaxis, ...]",
+    "[ts.d['a'][-2:-1]][ts.d['d'][3:5]]",
+    "[ts.d['a'][-2:-1]][ts.d['d'][[3, 4]]]",
+    "[ts.d['a'][-2:-1]][ts.d['c'][[-2, -2]]]",
+    "[ts.d['a'][-2:-1]].oindex[[2, 3], :, :]",
+    "[ts.d['a'][-2:-1]][ts.d['a'].transpose[0]]",
+    "[ts.d['a'][-2:-1]][ts.d['c', 'a'].diagonal.label['a']]",
+    "[ts.d['a'][-2:-1]][ts.IndexTransform(input_shape=[5, 1, 1], input_inclusive_min=[2, -2, -2], "
+    "input_labels=['d', 'c', 'a'])]",
+]
+DEPENDENCE_CASES = [
+    (f"{_DEP_BASE}{op}[ts.d['a', 'c'].mark_bounds_implicit[True:]]", [7, 3, 3], [0, -3, -4]) for op in _DEP_OPS
+] + [
     (
         "ts.IndexTransform(input_inclusive_min=[2, -2, -3], input_shape=[5, 1, 2], input_labels=['d', 'c', 'a'], "
         "implicit_lower_bounds=[False, False, False], implicit_upper_bounds=[False, False, False], "
@@ -79,11 +104,30 @@ KNOWN_MISMATCHES = [
         [4],
         [0],
     ),
+    (
+        "ts.IndexTransform(input_shape=[2, 3], output=[ts.OutputIndexMap(index_array=np.broadcast_to("
+        "np.array([[1], [2]]), (2, 3)))])[ts.d[1].mark_bounds_implicit[True:]]",
+        [3],
+        [0],
+    ),
+    ("ts.OutputIndexMap(index_array=np.broadcast_to(np.array([[1], [2]]), (2, 3)))", None, None),
+    # Dependent dimensions are reported in selection order.
+    (f"{_DEP_BASE}[ts.d['c', 'a', 'd'].mark_bounds_implicit[True]]", [7, 3, 3], [0, -3, -4]),
+    (f"{_DEP_BASE}[ts.d['a'][-2:-1]][ts.d['a', 'd'].mark_bounds_implicit[True]]", [7, 3, 3], [0, -3, -4]),
+    (f"{_DEP_BASE}[ts.d['a'][-2:-1]][ts.d['d', 'a'].mark_bounds_implicit[True]]", [7, 3, 3], [0, -3, -4]),
 ]
 
 
+@pytest.mark.parametrize("case", DEPENDENCE_CASES)
+def test_index_array_dependence(reference: Reference, case: Any) -> None:
+    reference.submit([case])
+    assert evaluate(ts, our_read, case) == reference.results()[0]
+
+
 @pytest.mark.xfail(strict=True, reason="known mismatch, see KNOWN_MISMATCHES")
-@pytest.mark.parametrize("case", KNOWN_MISMATCHES)
+@pytest.mark.parametrize(
+    "case", KNOWN_MISMATCHES or [pytest.param(None, marks=pytest.mark.skip(reason="no known mismatches"))]
+)
 def test_known_mismatches(reference: Reference, case: Any) -> None:
     reference.submit([case])
     theirs = reference.results()[0]

@@ -196,9 +196,9 @@ def _compose_maps(b_to_c: IndexTransform, a_to_b: IndexTransform, f: DomainField
             out.append(constant(0))
             continue
         assert bc._array is not None
-        new_arr = gather_index_array(bc._array, b_to_c._f, a_to_b, f)
+        new_arr, keep = gather_index_array(bc._array, b_to_c._f, a_to_b, f)
         if _is_singleton(new_arr, a_shape):
             out.append(_to_constant(int(new_arr.flat[0]), bc._range, bc._offset, bc._stride))
         else:
-            out.append(OutputIndexMap._indexed(new_arr, bc._offset, bc._stride, bc._range))
+            out.append(OutputIndexMap._indexed(new_arr, bc._offset, bc._stride, bc._range, keep))
     return out

@@ -195,15 +195,19 @@ def write_array(transform: IndexTransform, array: Array, origin: Sequence[int] |
 
 def gather_index_array(
     b_array: Array, b_f: DomainFields, a_to_b: IndexTransform, a_f: DomainFields
-) -> np.ndarray[Any, np.dtype[np.int64]]:
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], list[bool] | None]:
     """``b_array`` (an index array over domain ``b_f``) read through ``a_to_b`` on domain ``a_f``.
 
     Input dimensions of ``a`` that do not affect the result are kept at size 1 (tensorstore's
     ``skip_repeated_elements``), so the result is already in normalised index-array form.
+    Also returns the dependence to keep: tensorstore only re-strides ``b_array`` when no index array of
+    ``a_to_b`` is involved (so a dimension sliced to one element stays dependent), and otherwise
+    allocates a new array (None: it depends only on its dimensions of extent > 1).
     """
     n = len(a_f[0])
-    bcast = [b_array.shape[d] == 1 for d in range(b_array.ndim)]
+    bcast = [s == 0 for s in b_array.strides]
     depends = [False] * n
+    fresh = False
     for d, m in enumerate(a_to_b._maps):
         if bcast[d]:
             continue
@@ -211,9 +215,11 @@ def gather_index_array(
             depends[m._input_dimension] = True
         elif m._method == OutputIndexMethod.array:
             assert m._array is not None
+            fresh = True
             for i in range(n):
-                if m._array.shape[i] > 1:
+                if m._array.strides[i] != 0:
                     depends[i] = True
+    keep = None if fresh else depends
     lo, hi = a_f[0], a_f[1]
     new_hi = tuple(hi[i] if depends[i] else lo[i] + 1 for i in range(n))
     # Index arrays of a_to_b are restricted to size 1 along the dropped dimensions too.
@@ -230,14 +236,14 @@ def gather_index_array(
     full_shape = tuple(1 if bcast[d] else b_array.shape[d] for d in range(b_array.ndim))
     shape = tuple(h - low for low, h in zip(lo, new_hi))
     if 0 in shape:
-        return np.zeros(shape, dtype=np.int64)
+        return np.zeros(shape, dtype=np.int64), keep
     basic, terms = _plan(maps, f2, b_lo, full_shape, bcast)
     if basic:
         view, _ = _basic_view(b_array, terms, n)
-        return np.array(np.broadcast_to(view, shape), dtype=np.int64)
+        return np.array(np.broadcast_to(view, shape), dtype=np.int64), keep
     got = b_array[tuple(terms)] if terms else b_array
     got = got.reshape((1,) * (n - got.ndim) + got.shape) if got.ndim < n else got
-    return np.array(np.broadcast_to(got, shape), dtype=np.int64)
+    return np.array(np.broadcast_to(got, shape), dtype=np.int64), keep
 
 
 def restrict_output(transform: IndexTransform, box_lo: Sequence[int], box_hi: Sequence[int]) -> IndexTransform:

@@ -15,7 +15,7 @@ import numpy as np
 from .. import status
 from .dimsel import DimSpec, RangeSpec, normalize_index, normalize_label, normalize_range, parse_dim_specs
 from .interval import INF, check_contains, fmt_interval, is_finite_index, oi_affine_domain
-from .output_map import OutputIndexMap, OutputIndexMethod
+from .output_map import OutputIndexMap, OutputIndexMethod, dependence
 from .transform import DomainFields, IndexTransform, is_explicitly_empty, validate_labels
 
 __all__ = [
@@ -157,11 +157,11 @@ def mark_implicit(t: IndexTransform, dims: list[int], lower: bool | None, upper:
         if lower != implicit and upper != implicit:  # noqa: PLR1714
             continue
         if implicit:
-            # tensorstore checks output maps in order, each against the selected dimensions in ascending order.
+            # tensorstore checks output maps in order, each against the selected dimensions in selection order.
             for k, m in enumerate(t._maps):
                 if m._method == OutputIndexMethod.array and m._array is not None:
-                    for d in sorted(set(dims)):
-                        if m._array.shape[d] != 1:
+                    for d in dims:
+                        if m._array.strides[d] != 0:
                             raise status.invalid_argument(
                                 f"Cannot mark input dimension {d} as having implicit bounds because it indexes "
                                 f"the index array map for output dimension {k}"
@@ -187,7 +187,8 @@ def permute(t: IndexTransform, perm: Sequence[int]) -> IndexTransform:
             maps.append(OutputIndexMap._single(inv[m._input_dimension], m._offset, m._stride))
         elif m._method == OutputIndexMethod.array:
             assert m._array is not None
-            maps.append(OutputIndexMap._indexed(np.transpose(m._array, perm), m._offset, m._stride, m._range))
+            arr = np.transpose(m._array, perm)
+            maps.append(OutputIndexMap._indexed(arr, m._offset, m._stride, m._range, dependence(arr)))
         else:
             maps.append(m)
     return IndexTransform._make(f, tuple(maps))  # type: ignore[arg-type]
@@ -276,7 +277,9 @@ def diagonal(t: IndexTransform, dims: list[int], domain_only: bool) -> Result:
                     for d in dims
                 )
                 diag = moved[idx]
-            maps.append(OutputIndexMap._indexed(diag, m._offset, m._stride, m._range))
+            dep = dependence(arr)
+            keep = [any(dep[d] for d in dims), *(dep[d] for d in rest)]
+            maps.append(OutputIndexMap._indexed(diag, m._offset, m._stride, m._range, keep))
         else:
             maps.append(m)
     if is_explicitly_empty(f):

@@ -11,7 +11,7 @@ from .dim import Dim
 from .interval import INF, fmt_interval
 from .signatures import constructor_overloads
 
-__all__ = ["OutputIndexMap", "OutputIndexMaps", "OutputIndexMethod", "fmt_array"]
+__all__ = ["OutputIndexMap", "OutputIndexMaps", "OutputIndexMethod", "dependence", "fmt_array"]
 
 
 class OutputIndexMethod(enum.IntEnum):
@@ -35,7 +35,12 @@ _SINGLE = OutputIndexMethod.single_input_dimension
 
 
 class OutputIndexMap:
-    """One output index map; immutable.  ``index_array`` is stored with size-1 broadcast dimensions."""
+    """One output index map; immutable.
+
+    ``index_array`` follows tensorstore's byte-stride model: it depends on input dimension ``d``
+    iff ``strides[d] != 0``.  Inside a transform, non-dependent dimensions have extent 1 and stride 0,
+    while a dependent dimension keeps a non-zero stride even when a slice shrinks it to one element.
+    """
 
     __slots__ = ("_array", "_input_dimension", "_method", "_offset", "_range", "_stride")
 
@@ -138,8 +143,17 @@ class OutputIndexMap:
         return m
 
     @classmethod
-    def _indexed(cls, array: np.ndarray[Any, Any], offset: int, stride: int, rng: tuple[int, int]) -> OutputIndexMap:
-        return cls._make(OutputIndexMethod.array, offset, stride, -1, _freeze(array), rng)
+    def _indexed(
+        cls,
+        array: np.ndarray[Any, Any],
+        offset: int,
+        stride: int,
+        rng: tuple[int, int],
+        depends: list[bool] | None = None,
+    ) -> OutputIndexMap:
+        """``depends``: per-dimension dependence to keep (a view, as tensorstore's in-place operations
+        do); None for a freshly allocated array, which depends only on its dimensions of extent > 1."""
+        return cls._make(OutputIndexMethod.array, offset, stride, -1, _freeze(array, depends), rng)
 
     @property
     def method(self) -> OutputIndexMethod:
@@ -159,7 +173,12 @@ class OutputIndexMap:
 
     @property
     def index_array(self) -> np.ndarray[Any, np.dtype[np.int64]] | None:
-        return self._array
+        a = self._array
+        if a is None or a.size == 0 or all(s == 0 or n != 1 for s, n in zip(a.strides, a.shape)):
+            return a
+        # Like tensorstore's view: a dimension of extent 1 shows stride 0 whatever the dependence.
+        strides = tuple(0 if n == 1 else s for s, n in zip(a.strides, a.shape))
+        return np.lib.stride_tricks.as_strided(a, strides=strides, writeable=False)
 
     @property
     def index_range(self) -> Dim | None:
@@ -205,16 +224,12 @@ class OutputIndexMap:
     __hash__ = None  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[Any, ...]:
+        if self._array is None:
+            return (OutputIndexMap._make, (self._method, self._offset, self._stride, self._input_dimension, None))
+        arr = self._array
         return (
-            OutputIndexMap._make,
-            (
-                self._method,
-                self._offset,
-                self._stride,
-                self._input_dimension,
-                None if self._array is None else np.array(self._array),
-                self._range,
-            ),
+            OutputIndexMap._indexed,
+            (np.array(arr), self._offset, self._stride, self._range, dependence(arr)),
         )
 
 
@@ -222,11 +237,31 @@ def _is_int(x: Any) -> bool:
     return hasattr(x, "__index__") and not isinstance(x, np.ndarray)
 
 
-def _freeze(a: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
-    # An empty array keeps the caller's strides: tensorstore reads "does not depend on this
-    # dimension" from zero byte strides, and a copy would zero them all.
-    out = np.asarray(a, dtype=np.int64).view() if a.size == 0 else np.array(a, dtype=np.int64)
-    out.flags.writeable = False
+def dependence(a: np.ndarray[Any, Any]) -> list[bool]:
+    """Which dimensions an index array depends on (tensorstore: ``byte_strides[d] != 0``)."""
+    return [s != 0 for s in a.strides]
+
+
+def _freeze(a: np.ndarray[Any, Any], depends: list[bool] | None = None) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """A read-only int64 copy whose strides say what it depends on.
+
+    Zero strides of the caller's array (broadcast dimensions) stay zero; other dimensions of extent 1
+    get stride 0 unless ``depends`` keeps them.  An empty array keeps the caller's strides.
+    """
+    if a.size == 0:
+        out = np.asarray(a, dtype=np.int64).view()
+        out.flags.writeable = False
+        return out
+    src = np.asarray(a)
+    bcast = [s == 0 and n != 1 for s, n in zip(src.strides, src.shape)]
+    compact = np.array(src[tuple(slice(0, 1) if b else slice(None) for b in bcast)], dtype=np.int64)
+    strides = tuple(
+        0
+        if bcast[d] or (n == 1 and not (depends is not None and depends[d]))
+        else (compact.strides[d] or compact.itemsize)
+        for d, n in enumerate(src.shape)
+    )
+    out = np.lib.stride_tricks.as_strided(compact, shape=src.shape, strides=strides, writeable=False)
     return out
 
 
