@@ -1,7 +1,7 @@
-"""n5 (blosc default, raw, gzip, zstd, xz, bzip2) runs the chunked-driver conformance suite.
+"""Every chunked driver (zarr v2; zarr3 plain, compressed, sharded; n5) runs the same conformance suite.
 
-n5 has no fill value: missing chunks read as zero and ``fill_value`` constraints are rejected,
-so every case uses ``fill=None`` (the suite's model then expects zeros).
+n5 has no fill value: missing chunks read as zero and ``fill_value`` constraints are rejected, so its
+cases use ``fill=None`` (the suite's model then expects zeros).
 """
 
 from __future__ import annotations
@@ -12,7 +12,15 @@ import pytest
 
 from tests.driver import conformance as c
 
+_BLOSC = [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "blosc"}]
+
 CASES = [
+    c.Case("zarr", fill=None),
+    c.Case("zarr", {"compressor": {"id": "zlib", "level": 1}, "order": "F"}, dtype="int16", fill=3),
+    c.Case("zarr3"),
+    c.Case("zarr3", {"codecs": _BLOSC}, dtype="uint16", fill=7, chunk=(8, 5)),
+    c.Case("zarr3", dtype="float64", chunk=(2, 5), write_chunk=(4, 10)),
+    c.Case("zarr3", {"chunk_key_encoding": {"name": "v2"}}, dtype="int32", chunk=(8, 4), fill=-1),
     c.Case("n5", fill=None),
     c.Case("n5", {"compression": {"type": "raw"}}, dtype="int16", chunk=(8, 5), fill=None),
     c.Case("n5", {"compression": {"type": "gzip", "level": 1}}, dtype="uint8", chunk=(4, 4), fill=None),
