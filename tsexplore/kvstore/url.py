@@ -9,13 +9,36 @@ UTF-8 bytes, and its quirky negative "position").
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .. import status
 from .driver import driver_for_scheme, url_scheme_kind
 
-__all__ = ["ParsedUri", "decode_path", "encode_path", "parse_generic", "parse_url", "quote", "split_url"]
+__all__ = [
+    "ParsedUri",
+    "decode_path",
+    "encode_path",
+    "parse_generic",
+    "parse_url",
+    "quote",
+    "register_adapter_scheme",
+    "split_url",
+]
+
+# Adapter URL schemes (``base|zip:path``): scheme -> parse(component, base spec JSON).
+_ADAPTERS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {}
+
+
+def register_adapter_scheme(scheme: str, parse: Callable[[str, dict[str, Any]], dict[str, Any]]) -> None:
+    """``parse(component, base)`` returns the JSON spec of the adapter wrapping ``base``."""
+    _ADAPTERS[scheme] = parse
+
+
+def _ensure_adapters() -> None:
+    from . import zip  # noqa: F401  - registers the zip: adapter scheme
+
 
 # Characters tensorstore leaves unescaped in a kvstore URL path (besides ASCII letters and digits).
 _SAFE = "/!$&'()*+,-.:;=_~"
@@ -115,7 +138,7 @@ def split_url(url: str, scheme: str) -> ParsedUri:
     return parsed
 
 
-def _component_spec(component: str, *, root: bool) -> dict[str, Any]:
+def _component_spec(component: str, *, root: bool, base: dict[str, Any] | None = None) -> dict[str, Any]:
     if not component:
         raise status.invalid_argument("URL must be non-empty")
     if ":" in component:
@@ -125,11 +148,15 @@ def _component_spec(component: str, *, root: bool) -> dict[str, Any]:
     else:
         scheme, component = component, component + ":"
     parser = driver_for_scheme(scheme) if root else None
-    if parser is None:
+    adapter = None if root else _ADAPTERS.get(scheme)
+    if parser is None and adapter is None:
         kind = url_scheme_kind(scheme)
         extra = f": {quote(scheme)} is a {kind} URL scheme" if kind else ""
         raise status.invalid_argument(f"unsupported URL scheme {quote(scheme)} in {quote(component)}{extra}")
     try:
+        if adapter is not None:
+            return adapter(component, base or {})
+        assert parser is not None
         return parser(component, scheme)
     except status.StatusError as e:
         raise status.StatusError(e.code, f"Invalid kvstore URL component {quote(component)}: {e.message}") from None
@@ -138,15 +165,16 @@ def _component_spec(component: str, *, root: bool) -> dict[str, Any]:
 def parse_url(url: str) -> dict[str, Any]:
     """JSON spec of a kvstore URL, with tensorstore's ``Parsing spec from url`` errors.
 
-    Only root drivers are implemented: a ``|adapter:`` component fails as an unsupported scheme.
+    Each ``|adapter:`` component wraps the spec built so far as its ``base``.
     """
+    _ensure_adapters()
     if not url:
         raise status.invalid_argument("URL must be non-empty")
     components = url.split("|")
     try:
         spec = _component_spec(components[0], root=True)
         for comp in components[1:]:
-            spec = _component_spec(comp, root=False)
+            spec = _component_spec(comp, root=False, base=spec)
         return spec
     except status.StatusError as e:
         raise status.StatusError(e.code, f"Parsing spec from url: {quote(url)}: {e.message}") from None
