@@ -10,9 +10,10 @@ New drivers subclass :class:`~tsexplore.kvstore.driver.DriverSpec` and
 from __future__ import annotations
 
 from . import memory as _memory  # registers the memory_key_value_store context resource
+from . import zip as _zip  # registers the zip driver and the |zip: adapter URL scheme
 from .kvstore import KvStore
 from .types import KeyRange, ReadResult, TimestampedStorageGeneration
 
 __all__ = ["KeyRange", "KvStore", "ReadResult", "TimestampedStorageGeneration"]
 
-del _memory
+del _memory, _zip
