@@ -136,3 +136,20 @@ def test_zarr_zipstore_array(tmp_path: Path) -> None:
     theirs = real.open(spec).result().read().result()
     np.testing.assert_array_equal(mine, theirs)
     np.testing.assert_array_equal(mine, zarr.open_array(zarr.storage.ZipStore(tmp_path / "data.zip", mode="r"))[...])
+
+
+def test_base_of_a_zip_kvstore_like_tensorstore() -> None:
+    """``KvStore.base`` / ``KvStore.Spec.base`` give the archive's own kvstore, sharing its contents."""
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("p/k", b"v")
+    texts = []
+    for m in (ts, real):
+        kv = m.KvStore.open("memory://a.zip|zip:p/").result()
+        base = kv.base
+        base.write("", buf.getvalue()).result()  # the archive itself, written through the base
+        assert kv.read("k").result().value == b"v"
+        texts.append((repr(base), repr(kv.spec().base), repr(m.KvStore.Spec("memory://x/").base)))
+    assert texts[0] == texts[1]

@@ -126,9 +126,13 @@ class KvStore:
         return self._driver.spec.url(self._path)
 
     @property
-    def base(self) -> None:
-        """Underlying kvstore of an adapter; ``None`` for non-adapter drivers."""
-        return None
+    def base(self) -> KvStore | None:
+        """Underlying kvstore of an adapter (``zip``); ``None`` for non-adapter drivers."""
+        base = getattr(self._driver, "base", None)
+        if base is None:
+            return None
+        key = bytes(getattr(self._driver, "base_key", b"")).decode("utf-8", "surrogateescape")
+        return KvStore._make(base, key, getattr(self._driver, "base_context", self._ctx), self._transaction)
 
     @property
     def transaction(self) -> Any:

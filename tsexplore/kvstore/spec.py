@@ -103,9 +103,10 @@ class Spec:
         return self._driver.url(self._path)
 
     @property
-    def base(self) -> None:
-        """Underlying kvstore of an adapter; ``None`` for these (non-adapter) drivers."""
-        return None
+    def base(self) -> Spec | None:
+        """Underlying kvstore spec of an adapter (``zip``); ``None`` for non-adapter drivers."""
+        base = getattr(self._driver, "base", None)
+        return None if base is None else Spec(base)
 
     def to_json(self, include_defaults: bool = False) -> Any:
         out: dict[str, Any] = {"driver": self._driver.driver}

@@ -84,7 +84,9 @@ class ZipSpec(DriverSpec):
         ctx = base._bound if base._bound is not None else _ctx.child(context, base._context)
         base._driver.check_path(base._path)
         base_driver = await base._driver.open(ctx)
-        return ZipDriver(self, context, base_driver, base._path.encode("utf-8", "surrogateescape"))
+        driver = ZipDriver(self, context, base_driver, base._path.encode("utf-8", "surrogateescape"))
+        driver.base_context = ctx
+        return driver
 
 
 def _parse_zip_url(url: str, base: dict[str, Any]) -> dict[str, Any]:
@@ -173,6 +175,7 @@ class ZipDriver(Driver):
         self.base = base
         self.base_key = base_key
         self._cache: tuple[bytes, dict[bytes, _Entry]] | None = None
+        self.base_context: Any = context  # the context the base kvstore was opened in
         self._lock = asyncio.Lock()
 
     @property
